@@ -1,0 +1,35 @@
+/**
+ * `npm test`: every test. Uses DATABASE_URL when given, else a local PostgreSQL server it can start,
+ * else embedded PGlite — and says which. Starts the stack for the run unless one is running,
+ * runs the vitest projects (unit + stack), and stops what it started.
+ * Extra arguments go to vitest (e.g. `npm test -- tests/contract`).
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { ROOT } from './config.ts';
+import { chooseDatabase } from './db/index.ts';
+import { acquireStack, readStackEnv, stackHealthy } from './lib/stack-control.ts';
+
+const passthrough = process.argv.slice(2);
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: ROOT, stdio: 'inherit', env });
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+if (!(await stackHealthy(readStackEnv()))) {
+  const choice = chooseDatabase();
+  console.log(`[tests] database: ${choice.mode} — ${choice.reason}`);
+}
+const lease = await acquireStack();
+let code = 1;
+const stop = async () => { await lease.release(); };
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => { void stop().then(() => process.exit(130)); });
+try {
+  code = await run(path.join(ROOT, 'node_modules', '.bin', 'vitest'), ['run', ...passthrough], { ...process.env, ...lease.env });
+} finally {
+  await stop();
+}
+process.exit(code);
