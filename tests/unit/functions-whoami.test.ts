@@ -40,7 +40,8 @@ describe('whoami function', () => {
   it('401 unauthorized for the anon key, no token, or a session Auth rejects', async () => {
     const h = handlerWith({ [token]: ann });
     const anon = jwt({ iss: 'supabase-demo', role: 'anon', exp: 1983812996 });
-    for (const headers of [{ authorization: `Bearer ${anon}` }, {}, { authorization: `Bearer ${jwt({ sub: 'x', role: 'authenticated' })}` }]) {
+    const cases: Array<Record<string, string>> = [{ authorization: `Bearer ${anon}` }, {}, { authorization: `Bearer ${jwt({ sub: "x", role: "authenticated" })}` }];
+    for (const headers of cases) {
       const res = await h(new Request('http://x/whoami', { headers }));
       expect(res.status).toBe(401);
       expect(await res.json()).toMatchObject({ code: 'unauthorized' });
