@@ -46,8 +46,17 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PRELOAD = path.join(HERE, 'worker-preload.ts');
 /** Kong's read timeout for /functions/v1 (hosted request idle timeout, 150 s). */
 const IDLE_TIMEOUT_MS = 150_000;
-/** Env names of ours a function process may see, besides the platform's and .env. */
-const PASSTHROUGH = ['PATH', 'HOME', 'DENO_DIR'];
+/**
+ * Env names of ours a function process may see, besides the platform's and .env: the process basics,
+ * and the machine's network plumbing (proxy, extra CA certificates, npm registry) without which Deno
+ * cannot fetch npm packages or call real provider APIs on machines behind a TLS-inspecting proxy.
+ */
+const PASSTHROUGH = [
+  'PATH', 'HOME', 'DENO_DIR',
+  'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy',
+  'DENO_CERT', 'DENO_TLS_CA_STORE', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'NODE_EXTRA_CA_CERTS',
+  'NPM_CONFIG_REGISTRY', 'DENO_NPM_REGISTRY',
+];
 const REQUIRED_PLATFORM_ENV = ['SUPABASE_URL', 'SUPABASE_ANON_KEY', 'SUPABASE_SERVICE_ROLE_KEY', 'SUPABASE_DB_URL'];
 
 export function denoBinary(root: string): string {
