@@ -1,0 +1,50 @@
+/**
+ * The route table: one place to see every screen, who may open it, and whether it wears the signed-in shell.
+ * Later features add their screens here (capture replaces /capture; usage, billing, settings, admin join).
+ */
+import type { ReactNode } from 'react';
+import { matchPath, type Params } from '../lib/router.ts';
+import type { Access } from './guard.ts';
+import { SignInPage } from '../features/auth/components/SignInPage.tsx';
+import { SignUpPage } from '../features/auth/components/SignUpPage.tsx';
+import { CreateShopPage } from '../features/tenancy/components/CreateShopPage.tsx';
+import { MembersPage } from '../features/tenancy/components/MembersPage.tsx';
+import { AcceptInvitePage } from '../features/tenancy/components/AcceptInvitePage.tsx';
+import { HomePage } from '../features/home/components/HomePage.tsx';
+import { CaptureUnavailablePage } from './CaptureUnavailablePage.tsx';
+import { NotFoundPage } from './NotFoundPage.tsx';
+
+export interface RouteDef {
+  path: string;
+  access: Access;
+  /** 'app': header, shop switcher and navigation; 'bare': a single centred column (signed-out screens). */
+  chrome: 'app' | 'bare';
+  render: (params: Params) => ReactNode;
+}
+
+export const ROUTES: RouteDef[] = [
+  { path: '/', access: 'shop', chrome: 'app', render: () => <HomePage /> },
+  { path: '/capture', access: 'shop', chrome: 'app', render: () => <CaptureUnavailablePage /> },
+  { path: '/members', access: 'shop', chrome: 'app', render: () => <MembersPage /> },
+  { path: '/create-shop', access: 'auth', chrome: 'bare', render: () => <CreateShopPage /> },
+  { path: '/sign-in', access: 'public', chrome: 'bare', render: () => <SignInPage /> },
+  { path: '/sign-up', access: 'public', chrome: 'bare', render: () => <SignUpPage /> },
+  { path: '/invite/:token', access: 'public', chrome: 'bare', render: (p) => <AcceptInvitePage key={p.token} token={p.token ?? ''} /> },
+];
+
+export const NOT_FOUND: RouteDef = { path: '*', access: 'public', chrome: 'bare', render: () => <NotFoundPage /> };
+
+export function resolveRoute(pathname: string): { route: RouteDef; params: Params } {
+  for (const route of ROUTES) {
+    const params = matchPath(route.path, pathname);
+    if (params) return { route, params };
+  }
+  return { route: NOT_FOUND, params: {} };
+}
+
+/** The main navigation of the signed-in shell. */
+export const NAV_ITEMS: { to: string; label: string; icon: string; managersOnly?: boolean }[] = [
+  { to: '/', label: 'Home', icon: '⌂' },
+  { to: '/capture', label: 'Snap', icon: '📷' },
+  { to: '/members', label: 'Members', icon: '👥' },
+];
