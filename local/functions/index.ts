@@ -137,8 +137,10 @@ class FunctionWorker {
     const started = Date.now();
     const child = startChild(`function-${name}`, this.bin, denoArgs(this.spec), { cwd: this.root, env: this.env });
     this.child = child;
+    let up = false;
     child.exited.then((code) => {
-      if (!this.stopped && this.child === child) {
+      // A failed boot is reported by boot() itself; this is for a process that dies after serving.
+      if (up && !this.stopped && this.child === child) {
         this.log.warn(`function ${name} exited (code ${code}); it restarts on its next request. Log: ${child.logFile}`);
       }
     });
@@ -147,6 +149,7 @@ class FunctionWorker {
     }, 10_000);
     try {
       await waitFor(`function ${name}`, () => portOpen(this.port), this.bootTimeoutMs, child);
+      up = true;
     } catch (e) {
       await child.stop('SIGKILL', 1000);
       throw new Error(`${(e as Error).message}\n${tail(child.logFile)}`);
