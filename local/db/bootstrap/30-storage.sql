@@ -258,3 +258,24 @@ grant all on all sequences in schema storage to postgres, anon, authenticated, s
 alter default privileges in schema storage grant all on tables to postgres, anon, authenticated, service_role;
 alter default privileges in schema storage grant all on functions to postgres, anon, authenticated, service_role;
 alter default privileges in schema storage grant all on sequences to postgres, anon, authenticated, service_role;
+
+-- On hosted Supabase the Storage API's own role owns the schema's objects. When 00-roles created it, do the same
+-- (postgres stays a superuser locally, so app migrations can still add policies and buckets).
+do $$
+declare
+  f regprocedure;
+begin
+  if exists (select 1 from pg_roles where rolname = 'supabase_storage_admin') then
+    execute 'grant all on schema storage to supabase_storage_admin';
+    execute 'grant all on all tables in schema storage to supabase_storage_admin';
+    execute 'grant all on all sequences in schema storage to supabase_storage_admin';
+    execute 'alter table storage.buckets owner to supabase_storage_admin';
+    execute 'alter table storage.objects owner to supabase_storage_admin';
+    for f in
+      select p.oid::regprocedure from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'storage'
+    loop
+      execute format('alter function %s owner to supabase_storage_admin', f);
+    end loop;
+    execute 'alter role supabase_storage_admin set search_path = storage';
+  end if;
+end $$;
