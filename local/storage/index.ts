@@ -628,8 +628,9 @@ export function createStorageService(opts: StorageServiceOptions): StorageServic
       const deleted = (await tx.client.query('delete from storage.buckets where id = $1', [id])).rowCount;
       if (!deleted) throw ERRORS.NoSuchBucket(id);
     });
-    // The bucket held no objects, so its folder holds at most leftovers of replaced versions.
-    fsp.rm(path.join(dataDir, id), { recursive: true, force: true })
+    // The bucket held no objects, so its folder holds at most leftovers of replaced versions. Awaited, so a
+    // bucket re-created under the same id right after this answer never loses new files to this cleanup.
+    await fsp.rm(path.join(dataDir, id), { recursive: true, force: true })
       .catch((err) => log.warn(`could not remove the folder of deleted bucket ${id}: ${(err as Error).message}`));
     return json({ message: 'Successfully deleted' });
   });
