@@ -42,6 +42,19 @@ export interface StorageService {
 }
 
 const DEFAULT_FILE_SIZE_LIMIT = 50 * 1024 * 1024;
+
+/**
+ * Bytes from supabase/config.toml's `[storage] file_size_limit` ("50MiB", "5GB", "512KB", "1024B"), for the
+ * `fileSizeLimit` option. Binary units (KiB/MiB/GiB) are powers of 1024, decimal ones (KB/MB/GB) of 1000.
+ */
+export function parseConfigSizeLimit(value: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*$/i.exec(value);
+  if (!m) throw new Error(`invalid storage file_size_limit "${value}" (use e.g. 50MiB, 5GB, 512KB)`);
+  const mult: Record<string, number> = {
+    b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3,
+  };
+  return Math.floor(Number(m[1]) * mult[(m[2] ?? 'b').toLowerCase()]);
+}
 const MAX_USER_METADATA_BYTES = 1024 * 1024;
 const MAX_JSON_BODY_BYTES = 2 * 1024 * 1024;
 /** After a size-limit refusal we read (and drop) at most this much more, so the client sees our answer. */
