@@ -203,10 +203,20 @@ export function insertStatement(row: BuiltRow, patch: Record<string, unknown> = 
 export async function insertRow(table: string, tenantId: string, depth = 0): Promise<Record<string, unknown>> {
   const row = await buildRow(table, tenantId, depth);
   const { text, params } = insertStatement(row, {}, true);
+  const client = await db().connect();
   try {
-    return (await db().query(text, params)).rows[0];
+    await client.query('begin');
+    // As a server-side writer would: defaults such as `auth.uid()` see service-role claims (sub = null) instead of
+    // whatever a previous transaction on this pooled connection left in request.jwt.claims.
+    await client.query(`select set_config('request.jwt.claims', '{"role":"service_role"}', true)`);
+    const { rows } = await client.query(text, params);
+    await client.query('commit');
+    return rows[0];
   } catch (err) {
+    await client.query('rollback').catch(() => {});
     throw new Error(`fixture insert into ${table} failed (${(err as Error).message}); add FIXTURE_OVERRIDES`);
+  } finally {
+    client.release();
   }
 }
 
