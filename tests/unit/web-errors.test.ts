@@ -71,6 +71,22 @@ describe('toAppError: PostgREST errors', () => {
     expect(toAppError(pg('42501', 'Only owners and admins can invite members.')).message).toBe('Only owners and admins can invite members.');
   });
 
+  it('reads our RPCs’ "<code>: <sentence>" messages (create_tenancy migration)', () => {
+    const expired = toAppError(pg('P0001', 'invitation_expired: this invitation has expired; ask the shop for a new one'));
+    expect(expired.code).toBe('invitation_expired');
+    expect(expired.message).toBe('This invitation has expired; ask the shop for a new one.');
+    const phone = toAppError(pg('22023', 'invalid_phone: use the international format, e.g. +15551234567'));
+    expect([phone.code, phone.message]).toEqual(['invalid_phone', 'Use the international format, e.g. +15551234567.']);
+    const forbidden = toAppError(pg('42501', 'forbidden: only owners can change roles'));
+    expect([forbidden.code, forbidden.message]).toEqual(['forbidden', 'Only owners can change roles.']);
+    const anon = toAppError(pg('42501', 'not_authenticated: sign in first'));
+    expect(anon.code).toBe('not_authenticated');
+    expect(isSessionError(anon)).toBe(true);
+    expect(toAppError(pg('P0001', 'last_owner: a shop needs at least one owner; make someone else an owner first')).message).toBe(
+      'A shop needs at least one owner; make someone else an owner first.',
+    );
+  });
+
   it('turns a raised snake_case code into its code and sentence', () => {
     const e = toAppError(pg('P0001', 'invitation_expired'));
     expect(e.code).toBe('invitation_expired');

@@ -13,7 +13,11 @@ import {
   parseTenantRows,
   sortMembers,
   timeZoneOptions,
+  toE164,
   validateShop,
+  canRemove,
+  assignableRoles,
+  parsePendingInvitations,
 } from '../../web/src/features/tenancy/model.ts';
 import { emailProblem, passwordProblem } from '../../web/src/features/auth/validation.ts';
 import { loadShopDraft, saveShopDraft, clearShopDraft, SHOP_DRAFT_KEY } from '../../web/src/features/tenancy/draft.ts';
@@ -52,8 +56,12 @@ describe('extractTenantId (create_tenant / accept_invitation answers)', () => {
 
 describe('invitations and members', () => {
   it('parses invite_member as an object or a one-row table', () => {
-    expect(parseInvitation({ invitation_id: 'i1', token: 't1' })).toEqual({ invitationId: 'i1', token: 't1' });
-    expect(parseInvitation([{ invitation_id: 'i2', token: 't2' }])).toEqual({ invitationId: 'i2', token: 't2' });
+    expect(parseInvitation({ invitation_id: 'i1', token: 't1', expires_at: '2025-01-08T00:00:00Z' })).toEqual({
+      invitationId: 'i1',
+      token: 't1',
+      expiresAt: '2025-01-08T00:00:00Z',
+    });
+    expect(parseInvitation([{ invitation_id: 'i2', token: 't2' }])).toEqual({ invitationId: 'i2', token: 't2', expiresAt: null });
     expect(() => parseInvitation({ invitation_id: 'i3' })).toThrow(/invite_member/);
   });
   it('builds the link the invitee opens', () => {
@@ -75,6 +83,19 @@ describe('invitations and members', () => {
     expect(invitableRoles('owner')).toEqual(['technician', 'admin', 'owner']);
     expect(invitableRoles('admin')).toEqual(['technician', 'admin']);
     expect(invitableRoles('technician')).toEqual([]);
+    expect(assignableRoles('owner')).toEqual(['owner', 'admin', 'technician']);
+    expect(assignableRoles('admin')).toEqual([]);
+    expect(canRemove('admin', 'owner', false)).toBe(false);
+    expect(canRemove('admin', 'technician', false)).toBe(true);
+    expect(canRemove('technician', 'technician', false)).toBe(false);
+    expect(canRemove('technician', 'technician', true)).toBe(true);
+  });
+  it('parses pending invitations (never a token)', () => {
+    const rows = [{ id: 'i1', email: 'a@x.co', role: 'admin', created_at: '2025-01-01T00:00:00Z', expires_at: '2025-01-08T00:00:00Z' }];
+    expect(parsePendingInvitations(rows)).toEqual([
+      { id: 'i1', email: 'a@x.co', role: 'admin', createdAt: '2025-01-01T00:00:00Z', expiresAt: '2025-01-08T00:00:00Z' },
+    ]);
+    expect(() => parsePendingInvitations([{ id: 'i1' }])).toThrow(/invitations/);
   });
 });
 
@@ -83,10 +104,18 @@ describe('the shop form', () => {
 
   it('cleans a good draft into the create_tenant arguments', () => {
     expect(validateShop(good)).toEqual({ ok: true, shop: { name: 'Joe’s Garage', industry: 'auto_repair', timeZone: 'America/New_York', phone: null } });
-    expect(validateShop({ ...good, phone: ' +1 (555) 010-0199 ' })).toMatchObject({ ok: true, shop: { phone: '+1 (555) 010-0199' } });
+    expect(validateShop({ ...good, phone: ' +1 (555) 010-0199 ' })).toMatchObject({ ok: true, shop: { phone: '+15550100199' } });
+  });
+  it('sends phones in E.164 as create_tenant requires, and refuses numbers without a country code', () => {
+    expect(toE164('+1 (555) 010-0199')).toBe('+15550100199');
+    expect(toE164('0044 20 7946 0958')).toBe('+442079460958');
+    expect(toE164('555 010 0199')).toBeNull();
+    expect(toE164('+0 555 010 0199')).toBeNull();
+    expect(toE164('+1 555')).toBeNull();
+    expect(toE164('+1 555 010 0199 ext 2')).toBeNull();
   });
   it('names every field that needs fixing', () => {
-    const r = validateShop({ name: 'J', industry: 'bakery', timeZone: 'Mars/Olympus', phone: 'call me' });
+    const r = validateShop({ name: ' ', industry: 'bakery', timeZone: 'Mars/Olympus', phone: 'call me' });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(Object.keys(r.errors).sort()).toEqual(['industry', 'name', 'phone', 'timeZone']);
   });

@@ -13,7 +13,7 @@ import {
   selectActiveTenant,
 } from '../../web/src/features/tenancy/store.ts';
 import type { TenancyApi } from '../../web/src/features/tenancy/api.ts';
-import type { Member, NewShop, TenantSummary } from '../../web/src/features/tenancy/model.ts';
+import type { Member, NewShop, PendingInvitation, TenantSummary } from '../../web/src/features/tenancy/model.ts';
 
 const A = '11111111-1111-4111-8111-111111111111';
 const B = '22222222-2222-4222-8222-222222222222';
@@ -73,6 +73,12 @@ function fakeApi(initial: Record<string, TenantSummary[]>) {
     async inviteMember() {
       throw new Error('not used here');
     },
+    async listInvitations() {
+      return [];
+    },
+    async revokeInvitation() {},
+    async setMemberRole() {},
+    async removeMember() {},
   };
   return api;
 }
@@ -211,17 +217,26 @@ describe('tenancy store', () => {
 
 describe('members store', () => {
   const member = (userId: string, role: Member['role'], createdAt: string): Member => ({ tenantId: A, userId, role, createdAt });
+  const unused = async (): Promise<never> => {
+    throw new Error('unused');
+  };
+  const baseApi = {
+    listMembers: async (): Promise<Member[]> => [],
+    inviteMember: unused,
+    listInvitations: async (): Promise<PendingInvitation[]> => [],
+    revokeInvitation: unused,
+    setMemberRole: unused,
+    removeMember: unused,
+  };
 
   it('loads members for the given shop, owners first, and passes the tenant id explicitly', async () => {
     const seen: string[] = [];
     const store = createMembersStore({
       api: {
+        ...baseApi,
         async listMembers(tenantId) {
           seen.push(tenantId);
           return [member(U2, 'technician', '2025-01-02T00:00:00Z'), member(U1, 'owner', '2025-01-03T00:00:00Z')];
-        },
-        async inviteMember() {
-          throw new Error('unused');
         },
       },
       origin: () => 'https://app.example',
@@ -235,12 +250,10 @@ describe('members store', () => {
     const calls: unknown[] = [];
     const store = createMembersStore({
       api: {
-        async listMembers() {
-          return [];
-        },
+        ...baseApi,
         async inviteMember(tenantId, email, role) {
           calls.push({ tenantId, email, role });
-          return { invitationId: 'inv-1', token: 'tok/with+chars' };
+          return { invitationId: 'inv-1', token: 'tok/with+chars', expiresAt: '2025-03-08T10:00:00Z' };
         },
       },
       origin: () => 'https://app.example/',
@@ -255,6 +268,7 @@ describe('members store', () => {
       role: 'technician',
       link: 'https://app.example/invite/tok%2Fwith%2Bchars',
       sentAt: '2025-03-01T10:00:00.000Z',
+      expiresAt: '2025-03-08T10:00:00Z',
     });
     expect(store.getState().invitations).toHaveLength(1);
     await store.getState().load(B); // another shop: its screen starts empty
@@ -264,11 +278,9 @@ describe('members store', () => {
   it('reports a load failure as a readable error', async () => {
     const store = createMembersStore({
       api: {
+        ...baseApi,
         async listMembers() {
           throw { code: '42501', message: 'permission denied for table memberships', details: null, hint: null };
-        },
-        async inviteMember() {
-          throw new Error('unused');
         },
       },
       origin: () => '',
@@ -276,5 +288,61 @@ describe('members store', () => {
     await store.getState().load(A);
     expect(store.getState().status).toBe('error');
     expect(store.getState().error?.message).toBe("You don't have permission to do that in this shop.");
+  });
+
+  it('loads pending invitations for managers, replaces one on re-invite, and withdraws it', async () => {
+    const log: string[] = [];
+    const store = createMembersStore({
+      api: {
+        ...baseApi,
+        async listInvitations(tenantId) {
+          log.push(`invitations:${tenantId}`);
+          return [{ id: 'inv-old', email: 'a@x.co', role: 'technician', createdAt: '2025-01-01T00:00:00Z', expiresAt: '2025-01-08T00:00:00Z' }];
+        },
+        async inviteMember() {
+          return { invitationId: 'inv-new', token: 't', expiresAt: '2025-01-09T00:00:00Z' };
+        },
+        async revokeInvitation(tenantId, id) {
+          log.push(`revoke:${tenantId}:${id}`);
+        },
+      },
+      origin: () => 'https://app.example',
+    });
+    await store.getState().load(A); // a technician: no invitations asked for
+    expect(log).toEqual([]);
+    expect(store.getState().pending).toBeNull();
+    await store.getState().load(A, { withInvitations: true });
+    expect(store.getState().pending?.map((p) => p.id)).toEqual(['inv-old']);
+    await store.getState().invite(A, 'A@x.co', 'admin');
+    expect(store.getState().pending?.map((p) => [p.id, p.role])).toEqual([['inv-new', 'admin']]);
+    await store.getState().revoke(A, 'inv-new');
+    expect(store.getState().pending).toEqual([]);
+    expect(store.getState().invitations).toEqual([]);
+    expect(log).toEqual([`invitations:${A}`, `revoke:${A}:inv-new`]);
+  });
+
+  it('changes a role and removes a member only after the server agrees', async () => {
+    let refuse = true;
+    const store = createMembersStore({
+      api: {
+        ...baseApi,
+        async listMembers() {
+          return [member(U1, 'owner', '2025-01-01T00:00:00Z'), member(U2, 'technician', '2025-01-02T00:00:00Z')];
+        },
+        async setMemberRole() {
+          if (refuse) throw new AppError('last_owner', 'A shop needs at least one owner.');
+        },
+        async removeMember() {},
+      },
+      origin: () => '',
+    });
+    await store.getState().load(A);
+    await expect(store.getState().setRole(A, U1, 'admin')).rejects.toMatchObject({ code: 'last_owner' });
+    expect(store.getState().members.find((m) => m.userId === U1)?.role).toBe('owner');
+    refuse = false;
+    await store.getState().setRole(A, U2, 'owner');
+    expect(store.getState().members.map((m) => m.role)).toEqual(['owner', 'owner']);
+    await store.getState().remove(A, U2);
+    expect(store.getState().members.map((m) => m.userId)).toEqual([U1]);
   });
 });

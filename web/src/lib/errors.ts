@@ -73,6 +73,9 @@ const MESSAGES: Record<string, string> = {
   invitation_already_accepted: 'This invitation has already been used. Ask the shop for a new one if you still need access.',
   already_member: "You're already a member of this shop.",
   last_owner: 'A shop needs at least one owner. Make someone else an owner first.',
+  not_authenticated: MSG_SESSION,
+  invitation_revoked: 'This invitation was withdrawn. Ask the shop for a new one.',
+  invitation_email_mismatch: 'This invitation was sent to another email address. Sign in with that address to accept it.',
   [NETWORK]: MSG_NETWORK,
 };
 
@@ -144,6 +147,25 @@ function messageFor(code: string, raw: string | undefined, status: number | unde
   return MSG_UNKNOWN;
 }
 
+/**
+ * Our RPCs raise `'<code>: <sentence for people>'` (e.g. `invitation_expired: this invitation has expired; ask the
+ * shop for a new one`). Postgres' own messages never start with a snake_case word and a colon.
+ */
+export function splitRaised(message: string | undefined): { code: string; text: string } | null {
+  const m = message ? /^([a-z][a-z0-9]*(?:_[a-z0-9]+)+|[a-z]{3,}):\s+(\S[\s\S]*)$/.exec(message.trim()) : null;
+  if (!m) return null;
+  return { code: m[1]!, text: m[2]! };
+}
+
+function sentence(text: string): string {
+  const t = text.trim();
+  const capital = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
+}
+
+/** Codes whose server text we replace with our own wording. */
+const PREFER_OUR_WORDING = new Set(['not_authenticated']);
+
 /** When a message is exactly one of our codes (RAISE EXCEPTION 'invitation_expired'), that code. */
 function codeFromMessage(raw: string | undefined): string | undefined {
   const m = raw?.trim();
@@ -185,6 +207,11 @@ export function toAppError(e: unknown): AppError {
     return new AppError(NETWORK, MSG_NETWORK, status);
   }
 
+  const prefixed = splitRaised(rawMessage);
+  if (prefixed) {
+    const ours = PREFER_OUR_WORDING.has(prefixed.code) ? MESSAGES[prefixed.code] : undefined;
+    return new AppError(prefixed.code, ours ?? sentence(prefixed.text), status);
+  }
   const raised = codeFromMessage(rawMessage);
   const given = str(e.error_code) ?? str(e.code) ?? str(e.error);
   const code = (given === 'P0001' || !given ? raised : undefined) ?? given ?? (status !== undefined ? `http_${status}` : UNKNOWN);

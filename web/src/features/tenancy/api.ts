@@ -8,10 +8,12 @@ import {
   extractTenantId,
   parseInvitation,
   parseMembers,
+  parsePendingInvitations,
   parseTenantRows,
   type Invitation,
   type Member,
   type NewShop,
+  type PendingInvitation,
   type Role,
   type TenantSummary,
 } from './model.ts';
@@ -25,6 +27,13 @@ export interface TenancyApi {
   acceptInvitation(token: string): Promise<string | null>;
   listMembers(tenantId: string): Promise<Member[]>;
   inviteMember(tenantId: string, email: string, role: Role): Promise<Invitation>;
+  /** Pending invitations (not accepted, not revoked, not expired); owners and admins only (RLS). */
+  listInvitations(tenantId: string): Promise<PendingInvitation[]>;
+  revokeInvitation(tenantId: string, invitationId: string): Promise<void>;
+  /** Owners only; the last owner cannot be demoted (last_owner). */
+  setMemberRole(tenantId: string, userId: string, role: Role): Promise<void>;
+  /** Owners/admins remove others (admins not owners); anyone may remove themselves (leave). */
+  removeMember(tenantId: string, userId: string): Promise<void>;
 }
 
 export const tenancyApi: TenancyApi = {
@@ -67,5 +76,42 @@ export const tenancyApi: TenancyApi = {
     const { data, error } = await supabase().rpc('invite_member', { tenant_id: tenantId, email, role });
     if (error) throw toAppError(error);
     return parseInvitation(data);
+  },
+
+  async listInvitations(tenantId) {
+    const { data, error } = await supabase()
+      .from('invitations')
+      .select('id, email, role, created_at, expires_at')
+      .eq('tenant_id', tenantId)
+      .is('accepted_at', null)
+      .is('revoked_at', null)
+      .gt('expires_at', new Date().toISOString())
+      .order('created_at', { ascending: false });
+    if (error) throw toAppError(error);
+    return parsePendingInvitations(data);
+  },
+
+  async revokeInvitation(tenantId, invitationId) {
+    const { data, error } = await supabase()
+      .from('invitations')
+      .update({ revoked_at: new Date().toISOString() })
+      .eq('tenant_id', tenantId)
+      .eq('id', invitationId)
+      .is('revoked_at', null)
+      .select('id');
+    if (error) throw toAppError(error);
+    if (!Array.isArray(data) || data.length === 0) {
+      throw toAppError({ code: 'invitation_not_found', message: 'invitation_not_found' });
+    }
+  },
+
+  async setMemberRole(tenantId, userId, role) {
+    const { error } = await supabase().rpc('set_member_role', { tenant_id: tenantId, user_id: userId, role });
+    if (error) throw toAppError(error);
+  },
+
+  async removeMember(tenantId, userId) {
+    const { error } = await supabase().rpc('remove_member', { tenant_id: tenantId, user_id: userId });
+    if (error) throw toAppError(error);
   },
 };

@@ -29,6 +29,17 @@ export interface Member {
 export interface Invitation {
   invitationId: string;
   token: string;
+  /** ISO timestamp, when the server says. */
+  expiresAt: string | null;
+}
+
+/** A row of `invitations` as owners and admins read it (the token itself is never stored or readable). */
+export interface PendingInvitation {
+  id: string;
+  email: string;
+  role: Role;
+  createdAt: string;
+  expiresAt: string;
 }
 
 export const INDUSTRIES = [
@@ -128,7 +139,41 @@ export function parseInvitation(data: unknown): Invitation {
   const row = Array.isArray(data) ? data[0] : data;
   if (!isRecord(row) || typeof row.token !== 'string' || !row.token) throw badResponse('invite_member');
   const id = row.invitation_id ?? row.id;
-  return { invitationId: typeof id === 'string' ? id : String(id ?? ''), token: row.token };
+  return {
+    invitationId: typeof id === 'string' ? id : String(id ?? ''),
+    token: row.token,
+    expiresAt: typeof row.expires_at === 'string' ? row.expires_at : null,
+  };
+}
+
+export function parsePendingInvitations(data: unknown): PendingInvitation[] {
+  if (data == null) return [];
+  if (!Array.isArray(data)) throw badResponse('invitations');
+  return data.map((row) => {
+    if (!isRecord(row) || typeof row.id !== 'string' || typeof row.email !== 'string' || !isRole(row.role)) {
+      throw badResponse('invitations');
+    }
+    return {
+      id: row.id,
+      email: row.email,
+      role: row.role,
+      createdAt: typeof row.created_at === 'string' ? row.created_at : '',
+      expiresAt: typeof row.expires_at === 'string' ? row.expires_at : '',
+    };
+  });
+}
+
+/** Roles an owner may set on a member (only owners change roles, per set_member_role). */
+export function assignableRoles(myRole: Role | null | undefined): Role[] {
+  return myRole === 'owner' ? ['owner', 'admin', 'technician'] : [];
+}
+
+/** May `myRole` remove a member holding `theirRole`? (Anyone may leave; see remove_member.) */
+export function canRemove(myRole: Role | null | undefined, theirRole: Role, isSelf: boolean): boolean {
+  if (isSelf) return true;
+  if (myRole === 'owner') return true;
+  if (myRole === 'admin') return theirRole !== 'owner';
+  return false;
 }
 
 export function parseMembers(data: unknown): Member[] {
@@ -198,25 +243,34 @@ export interface ShopDraft {
   phone: string;
 }
 
+/**
+ * "+1 (555) 010-0199" → "+15550100199"; "0044 20 7946 0958" → "+442079460958". The server stores E.164
+ * (`^\+[1-9][0-9]{6,14}$`); without a country code a number is ambiguous, so it is refused rather than guessed.
+ */
+export function toE164(input: string): string | null {
+  const trimmed = input.trim();
+  if (!/^(\+|00)?[\d\s().\-/]+$/.test(trimmed)) return null;
+  const international = trimmed.startsWith('+') || trimmed.startsWith('00');
+  if (!international) return null;
+  const digits = trimmed.replace(/^00/, '').replace(/\D/g, '');
+  const e164 = `+${digits}`;
+  return /^\+[1-9][0-9]{6,14}$/.test(e164) ? e164 : null;
+}
+
 /** Checks a draft; returns field errors, or the clean NewShop to send. */
 export function validateShop(draft: ShopDraft): { ok: true; shop: NewShop } | { ok: false; errors: ShopErrors } {
   const errors: ShopErrors = {};
   const name = draft.name.trim().replace(/\s+/g, ' ');
-  if (name.length < 2) errors.name = 'Enter your shop’s name (at least 2 characters).';
-  else if (name.length > 80) errors.name = 'Keep the name under 80 characters.';
+  if (name.length < 1) errors.name = 'Enter your shop’s name.';
+  else if (name.length > 100) errors.name = 'Keep the name to 100 characters or fewer.';
   const industry = INDUSTRIES.find((i) => i.value === draft.industry)?.value;
   if (!industry) errors.industry = 'Choose what kind of shop this is.';
   const timeZone = draft.timeZone.trim();
   if (!isValidTimeZone(timeZone)) errors.timeZone = 'Choose your shop’s time zone.';
-  const phoneRaw = draft.phone.trim();
   let phone: string | null = null;
-  if (phoneRaw) {
-    const digits = phoneRaw.replace(/\D/g, '');
-    if (!/^\+?[\d\s().-]+$/.test(phoneRaw) || digits.length < 7 || digits.length > 15) {
-      errors.phone = 'Enter a phone number with area code, like +1 555 010 0199, or leave it empty.';
-    } else {
-      phone = phoneRaw;
-    }
+  if (draft.phone.trim()) {
+    phone = toE164(draft.phone);
+    if (!phone) errors.phone = 'Enter the number with its country code, like +1 555 010 0199, or leave it empty.';
   }
   if (Object.keys(errors).length || !industry) return { ok: false, errors };
   return { ok: true, shop: { name, industry, timeZone, phone } };

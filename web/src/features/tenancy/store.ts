@@ -7,7 +7,7 @@ import { useStore } from 'zustand';
 import { tenancyApi, type TenancyApi } from './api.ts';
 import { AppError, toAppError } from '../../lib/errors.ts';
 import { browserStorage, readJson, remove, writeJson, type KeyValueStorage } from '../../lib/storage.ts';
-import { inviteLink, sortMembers, type Member, type NewShop, type Role, type TenantSummary } from './model.ts';
+import { inviteLink, sortMembers, type Member, type NewShop, type PendingInvitation, type Role, type TenantSummary } from './model.ts';
 
 export const ACTIVE_TENANT_KEY = 'servicepro.activeTenant';
 
@@ -149,6 +149,7 @@ export interface SentInvitation {
   role: Role;
   link: string;
   sentAt: string;
+  expiresAt: string | null;
 }
 
 export interface MembersState {
@@ -158,13 +159,19 @@ export interface MembersState {
   error: AppError | null;
   /** Invitations created in this session: the link is shown once, right after creating it. */
   invitations: SentInvitation[];
-  load(tenantId: string): Promise<void>;
+  /** Pending invitations from the server (owners and admins); null when not loaded or not allowed. */
+  pending: PendingInvitation[] | null;
+  /** Loads members, and pending invitations when `withInvitations` (the caller is an owner or admin). */
+  load(tenantId: string, opts?: { withInvitations?: boolean }): Promise<void>;
   invite(tenantId: string, email: string, role: Role): Promise<SentInvitation>;
+  revoke(tenantId: string, invitationId: string): Promise<void>;
+  setRole(tenantId: string, userId: string, role: Role): Promise<void>;
+  remove(tenantId: string, userId: string): Promise<void>;
   reset(): void;
 }
 
 export interface MembersDeps {
-  api: Pick<TenancyApi, 'listMembers' | 'inviteMember'>;
+  api: Pick<TenancyApi, 'listMembers' | 'inviteMember' | 'listInvitations' | 'revokeInvitation' | 'setMemberRole' | 'removeMember'>;
   origin: () => string;
   now?: () => Date;
 }
@@ -177,15 +184,19 @@ export function createMembersStore(deps: MembersDeps): StoreApi<MembersState> {
     status: 'idle',
     error: null,
     invitations: [],
+    pending: null,
 
-    async load(tenantId) {
-      if (get().tenantId !== tenantId) set({ tenantId, members: [], invitations: [], status: 'idle', error: null });
+    async load(tenantId, opts = {}) {
+      if (get().tenantId !== tenantId) set({ tenantId, members: [], invitations: [], pending: null, status: 'idle', error: null });
       const mine = ++seq;
       set({ status: 'loading', error: null });
       try {
-        const members = sortMembers(await deps.api.listMembers(tenantId));
+        const [members, pending] = await Promise.all([
+          deps.api.listMembers(tenantId),
+          opts.withInvitations ? deps.api.listInvitations(tenantId) : Promise.resolve(null),
+        ]);
         if (mine !== seq || get().tenantId !== tenantId) return;
-        set({ members, status: 'ready' });
+        set({ members: sortMembers(members), pending, status: 'ready' });
       } catch (e) {
         if (mine !== seq || get().tenantId !== tenantId) return;
         set({ status: 'error', error: toAppError(e) });
@@ -201,14 +212,49 @@ export function createMembersStore(deps: MembersDeps): StoreApi<MembersState> {
         role,
         link: inviteLink(deps.origin(), inv.token),
         sentAt: (deps.now?.() ?? new Date()).toISOString(),
+        expiresAt: inv.expiresAt,
       };
-      if (get().tenantId === tenantId) set({ invitations: [sent, ...get().invitations] });
+      if (get().tenantId === tenantId) {
+        // A new invitation replaces a pending one for the same address (invite_member revokes the old one).
+        const pending = get().pending;
+        set({
+          invitations: [sent, ...get().invitations.filter((i) => i.email !== clean)],
+          pending: pending
+            ? [
+                { id: inv.invitationId, email: clean, role, createdAt: sent.sentAt, expiresAt: inv.expiresAt ?? '' },
+                ...pending.filter((p) => p.email !== clean),
+              ]
+            : pending,
+        });
+      }
       return sent;
+    },
+
+    async revoke(tenantId, invitationId) {
+      await deps.api.revokeInvitation(tenantId, invitationId);
+      if (get().tenantId !== tenantId) return;
+      const pending = get().pending;
+      set({
+        pending: pending ? pending.filter((p) => p.id !== invitationId) : pending,
+        invitations: get().invitations.filter((i) => i.invitationId !== invitationId),
+      });
+    },
+
+    async setRole(tenantId, userId, role) {
+      await deps.api.setMemberRole(tenantId, userId, role);
+      if (get().tenantId !== tenantId) return;
+      set({ members: sortMembers(get().members.map((m) => (m.userId === userId ? { ...m, role } : m))) });
+    },
+
+    async remove(tenantId, userId) {
+      await deps.api.removeMember(tenantId, userId);
+      if (get().tenantId !== tenantId) return;
+      set({ members: get().members.filter((m) => m.userId !== userId) });
     },
 
     reset() {
       seq++;
-      set({ tenantId: null, members: [], invitations: [], status: 'idle', error: null });
+      set({ tenantId: null, members: [], invitations: [], pending: null, status: 'idle', error: null });
     },
   }));
 }

@@ -1,8 +1,9 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { Alert, Button, ErrorRegion, Loading, Page, SelectField, TextField } from '../../../lib/ui/index.ts';
 import { errorMessage } from '../../../lib/errors.ts';
-import { membersStore, selectActiveTenant, useMembers, useTenancy, type SentInvitation } from '../store.ts';
-import { ROLE_LABELS, canManageMembers, invitableRoles, type Role } from '../model.ts';
+import { navigate } from '../../../lib/router.ts';
+import { membersStore, selectActiveTenant, tenancyStore, useMembers, useTenancy, type SentInvitation } from '../store.ts';
+import { ROLE_LABELS, assignableRoles, canManageMembers, canRemove, invitableRoles, type Member, type PendingInvitation, type Role, type TenantSummary } from '../model.ts';
 import { useAuth } from '../../auth/store.ts';
 
 function formatDate(iso: string): string {
@@ -17,14 +18,15 @@ export function MembersPage() {
   const status = useMembers((s) => s.status);
   const loadError = useMembers((s) => s.error);
   const invitations = useMembers((s) => s.invitations);
+  const pending = useMembers((s) => s.pending);
   const tenantId = tenant?.id ?? null;
+  const manage = canManageMembers(tenant?.role);
 
   useEffect(() => {
-    if (tenantId) void membersStore.getState().load(tenantId);
-  }, [tenantId]);
+    if (tenantId) void membersStore.getState().load(tenantId, { withInvitations: manage });
+  }, [tenantId, manage]);
 
   if (!tenant) return null;
-  const manage = canManageMembers(tenant.role);
 
   return (
     <Page title="Members" heading={`Members of ${tenant.name}`}>
@@ -35,7 +37,7 @@ export function MembersPage() {
           {loadError ? (
             <>
               <Alert>{loadError.message}</Alert>
-              <Button variant="secondary" onClick={() => void membersStore.getState().load(tenant.id)}>
+              <Button variant="secondary" onClick={() => void membersStore.getState().load(tenant.id, { withInvitations: manage })}>
                 Try again
               </Button>
             </>
@@ -43,13 +45,7 @@ export function MembersPage() {
           {members.length ? (
             <ul className="member-list">
               {members.map((m) => (
-                <li key={m.userId}>
-                  <span className="member-name">
-                    {m.userId === myId ? 'You' : `Member ${m.userId.slice(0, 8)}`}
-                  </span>
-                  <span className={`role-badge role-${m.role}`}>{ROLE_LABELS[m.role]}</span>
-                  {m.createdAt ? <span className="muted">Joined {formatDate(m.createdAt)}</span> : null}
-                </li>
+                <MemberRow key={m.userId} member={m} tenant={tenant} isSelf={m.userId === myId} />
               ))}
             </ul>
           ) : status === 'ready' ? (
@@ -64,9 +60,133 @@ export function MembersPage() {
             <p>Only the shop's owners and admins can invite people. Ask one of them to send you an invite link for a colleague.</p>
           )}
           {invitations.length ? <InvitationList invitations={invitations} /> : null}
+          {manage && pending && pending.length ? <PendingList tenantId={tenant.id} pending={pending} /> : null}
         </section>
       </div>
     </Page>
+  );
+}
+
+function MemberRow({ member, tenant, isSelf }: { member: Member; tenant: TenantSummary; isSelf: boolean }) {
+  const roles = assignableRoles(tenant.role);
+  const [role, setRole] = useState<Role>(member.role);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const label = isSelf ? 'You' : `Member ${member.userId.slice(0, 8)}`;
+  const removable = canRemove(tenant.role, member.role, isSelf);
+
+  const run = async (what: () => Promise<void>, success: string) => {
+    setBusy(true);
+    setError(null);
+    setDone(null);
+    try {
+      await what();
+      setDone(success);
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const leaveOrRemove = () => {
+    const question = isSelf
+      ? `Leave ${tenant.name}? You will lose access until someone invites you again.`
+      : `Remove ${label} from ${tenant.name}? They lose access at once.`;
+    if (!window.confirm(question)) return;
+    void run(async () => {
+      await membersStore.getState().remove(tenant.id, member.userId);
+      if (isSelf) {
+        await tenancyStore.getState().refresh();
+        navigate('/', { replace: true });
+      }
+    }, isSelf ? 'You left the shop.' : `${label} was removed.`);
+  };
+
+  return (
+    <li>
+      <span className="member-name">{label}</span>
+      <span className={`role-badge role-${member.role}`}>{ROLE_LABELS[member.role]}</span>
+      {member.createdAt ? <span className="muted">Joined {formatDate(member.createdAt)}</span> : null}
+      {roles.length || removable ? (
+        <div className="member-actions row">
+          {roles.length ? (
+            <>
+              <SelectField
+                className="inline-field"
+                label={`Role for ${label}`}
+                value={role}
+                onChange={(e) => setRole(e.target.value as Role)}
+                options={roles.map((r) => ({ value: r, label: ROLE_LABELS[r] }))}
+                disabled={busy}
+              />
+              <Button
+                variant="secondary"
+                disabled={role === member.role}
+                busy={busy}
+                onClick={() => void run(() => membersStore.getState().setRole(tenant.id, member.userId, role), `${label} is now ${ROLE_LABELS[role]}.`)}
+              >
+                Change role
+              </Button>
+            </>
+          ) : null}
+          {removable ? (
+            <Button variant="secondary" disabled={busy} onClick={leaveOrRemove}>
+              {isSelf ? 'Leave shop' : 'Remove'}
+            </Button>
+          ) : null}
+        </div>
+      ) : null}
+      {error ? (
+        <p role="alert" className="field-error">
+          Error: {error}
+        </p>
+      ) : null}
+      {done ? (
+        <p role="status" className="hint">
+          {done}
+        </p>
+      ) : null}
+    </li>
+  );
+}
+
+function PendingList({ tenantId, pending }: { tenantId: string; pending: PendingInvitation[] }) {
+  const [error, setError] = useState<string | null>(null);
+  const [busyId, setBusyId] = useState<string | null>(null);
+  return (
+    <div className="invitations">
+      <h3>Waiting to be accepted</h3>
+      <ErrorRegion error={error} />
+      <ul className="member-list">
+        {pending.map((p) => (
+          <li key={p.id}>
+            <span className="member-name">{p.email}</span>
+            <span className={`role-badge role-${p.role}`}>{ROLE_LABELS[p.role]}</span>
+            {p.expiresAt ? <span className="muted">Expires {formatDate(p.expiresAt)}</span> : null}
+            <Button
+              variant="secondary"
+              busy={busyId === p.id}
+              busyLabel="Withdrawing…"
+              onClick={async () => {
+                setBusyId(p.id);
+                setError(null);
+                try {
+                  await membersStore.getState().revoke(tenantId, p.id);
+                } catch (err) {
+                  setError(errorMessage(err));
+                } finally {
+                  setBusyId(null);
+                }
+              }}
+            >
+              Withdraw<span className="visually-hidden"> the invitation for {p.email}</span>
+            </Button>
+          </li>
+        ))}
+      </ul>
+    </div>
   );
 }
 
@@ -131,7 +251,10 @@ function InvitationList({ invitations }: { invitations: SentInvitation[] }) {
   return (
     <div className="invitations">
       <h3>Invite links created</h3>
-      <p className="hint">Send each link to the person it is for. It works once and expires; copy it now, it is not shown again.</p>
+      <p className="hint">
+        Send each link to the person it is for. It works once, only for that email address, and expires. Copy it now: it
+        is not shown again.
+      </p>
       <ul>
         {invitations.map((inv) => (
           <InvitationItem key={inv.invitationId || inv.link} inv={inv} />
@@ -158,6 +281,7 @@ function InvitationItem({ inv }: { inv: SentInvitation }) {
     <li className="invitation">
       <p>
         <strong>{inv.email}</strong> as {ROLE_LABELS[inv.role]}
+        {inv.expiresAt ? <span className="muted"> · expires {formatDate(inv.expiresAt)}</span> : null}
       </p>
       <TextField label={`Invite link for ${inv.email}`} ref={input} readOnly value={inv.link} onFocus={(e) => e.currentTarget.select()} />
       <div className="row">

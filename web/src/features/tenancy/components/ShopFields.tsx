@@ -16,7 +16,7 @@ export function ShopFields({ draft, errors, onChange, disabled }: { draft: ShopD
         onChange={(e) => onChange({ ...draft, name: e.target.value })}
         error={errors.name}
         required
-        maxLength={80}
+        maxLength={100}
       />
       <SelectField
         label="Industry"
@@ -44,7 +44,7 @@ export function ShopFields({ draft, errors, onChange, disabled }: { draft: ShopD
         inputMode="tel"
         autoComplete="tel"
         optional
-        hint="The number customers know you by. You can add it later."
+        hint="With the country code, e.g. +1 555 010 0199. You can add it later."
         value={draft.phone}
         onChange={(e) => onChange({ ...draft, phone: e.target.value })}
         error={errors.phone}
