@@ -62,6 +62,7 @@ export async function tenantTables(): Promise<string[]> {
     join pg_namespace n on n.oid = c.relnamespace
     join pg_attribute a on a.attrelid = c.oid and a.attname = 'tenant_id' and not a.attisdropped
     where n.nspname = 'public' and c.relkind in ('r', 'p') and not c.relispartition
+      and c.relname !~ '^zz_' -- scratch tables other test files create and drop during the run
     order by c.relname`);
   return rows.map((r) => r.name);
 }
