@@ -344,8 +344,8 @@ export async function startTwilioEmulator(opts: TwilioEmulatorOptions): Promise<
     const target = accounts.get(ctx.params.AccountSid);
     if (!target || target.status === 'closed') return notFound(ctx.req.path);
     if (target.sid === ctx.auth.sid) return target;
-    if (ctx.auth.isMain && !ctx.viaKey && target.ownerSid === ctx.auth.sid) return target;
-    if (ctx.auth.isMain && ctx.viaKey && target.ownerSid === ctx.auth.sid) return target;
+    // The parent's credentials (Auth Token or API key) reach its subaccounts; never the other way round.
+    if (ctx.auth.isMain && target.ownerSid === ctx.auth.sid) return target;
     return notFound(ctx.req.path);
   }
 
