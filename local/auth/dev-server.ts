@@ -30,7 +30,8 @@ async function main() {
   if (!dbUrl) throw new Error('AUTH_DEV_DB_URL is required (a database carrying local/db/bootstrap/*.sql)');
   const port = Number(process.env.AUTH_DEV_PORT ?? 55521);
   const log = logger('auth');
-  const pool = new pg.Pool({ connectionString: dbUrl, max: 10 });
+  // PGlite behind pglite-socket needs 1: it runs one backend and interleaves concurrent connections' protocol messages.
+  const pool = new pg.Pool({ connectionString: dbUrl, max: Number(process.env.AUTH_DEV_POOL_MAX ?? 10) });
   const apiUrl = `http://${HOST}:${port}`;
   const service = createAuthService({
     pool,

@@ -5,7 +5,7 @@
  * Users, identities, sessions and refresh tokens live in the auth schema of the stack's database
  * (local/db/bootstrap/20-auth.sql) and are written with plain SQL, so app triggers on auth.users and FKs to it
  * behave as in production. Behaviour follows supabase/auth (internal/api/*.go); where this server differs on
- * purpose it says so next to the code (see also the report in the README of local/auth if present).
+ * purpose it says so next to the code and in local/auth/README.md.
  *
  * The handler receives requests whose `/auth/v1` prefix the gateway already stripped and whose Authorization
  * header the gateway already derived from `apikey` the way Kong does.
@@ -366,7 +366,7 @@ export function createAuthService(opts: AuthServiceOptions): AuthService {
           id,
           newTokenHash(),
         ]);
-        log.info(`sign-up of ${email} awaits confirmation (the local stack sends no confirmation mail; confirm it with the admin API)`);
+        log.info(`sign-up of user ${id} awaits confirmation (the local stack sends no confirmation mail; confirm it with the admin API)`);
         const loaded = await loadUserJson(c, id);
         return loaded!.json;
       });
