@@ -120,7 +120,9 @@ export function postgrestEnv(opts: {
 }): Record<string, string> {
   const { db } = opts;
   const schemas = ['public', ...(opts.graphqlPublic ? ['graphql_public'] : [])];
-  const pool = Math.max(1, Math.min(10, Math.floor(db.maxConnections)));
+  // PGlite has one backend: extra pool connections add no parallelism, only interleaved protocol
+  // messages (pglite-socket serialises per message and per explicit transaction, not per Sync).
+  const pool = db.kind === 'pglite' ? 1 : Math.max(1, Math.min(10, Math.floor(db.maxConnections)));
   const env: Record<string, string> = {
     PGRST_DB_URI: db.urlFor('authenticator', DB_PASSWORD),
     PGRST_DB_SCHEMAS: schemas.join(','),
@@ -135,6 +137,9 @@ export function postgrestEnv(opts: {
     // PGlite-over-socket has no LISTEN/NOTIFY across connections: reload by SIGUSR1 instead.
     PGRST_DB_CHANNEL_ENABLED: db.kind === 'pglite' ? 'false' : 'true',
     PGRST_DB_USE_LEGACY_GUCS: 'false',
+    // PGlite multiplexes every client connection onto one backend, so named prepared statements of
+    // different pool connections collide ("prepared statement \"0\" already exists", 42P05).
+    PGRST_DB_PREPARED_STATEMENTS: db.kind === 'pglite' ? 'false' : 'true',
     PGRST_LOG_LEVEL: 'warn',
   };
   for (const k of ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ']) {
