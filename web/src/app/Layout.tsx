@@ -1,6 +1,6 @@
 import type { ReactNode } from 'react';
 import { Link, useLocation } from '../lib/router.ts';
-import { useOnline } from '../lib/ui/index.ts';
+import { Icon, useOnline } from '../lib/ui/index.ts';
 import { ShopSwitcher } from '../features/tenancy/components/ShopSwitcher.tsx';
 import { SignOutButton } from '../features/auth/components/SignOutButton.tsx';
 import { NAV_ITEMS } from './routes.tsx';
@@ -50,9 +50,7 @@ export function AppLayout({ children }: { children: ReactNode }) {
               return (
                 <li key={item.to}>
                   <Link to={item.to} aria-current={current ? 'page' : undefined}>
-                    <span aria-hidden="true" className="nav-icon">
-                      {item.icon}
-                    </span>
+                    <Icon name={item.icon} className="nav-icon" />
                     <span className="nav-label">{item.label}</span>
                   </Link>
                 </li>

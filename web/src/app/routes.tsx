@@ -4,6 +4,7 @@
  */
 import type { ReactNode } from 'react';
 import { matchPath, type Params } from '../lib/router.ts';
+import type { IconName } from '../lib/ui/index.ts';
 import type { Access } from './guard.ts';
 import { SignInPage } from '../features/auth/components/SignInPage.tsx';
 import { SignUpPage } from '../features/auth/components/SignUpPage.tsx';
@@ -43,8 +44,8 @@ export function resolveRoute(pathname: string): { route: RouteDef; params: Param
 }
 
 /** The main navigation of the signed-in shell. */
-export const NAV_ITEMS: { to: string; label: string; icon: string; managersOnly?: boolean }[] = [
-  { to: '/', label: 'Home', icon: '⌂' },
-  { to: '/capture', label: 'Snap', icon: '📷' },
-  { to: '/members', label: 'Members', icon: '👥' },
+export const NAV_ITEMS: { to: string; label: string; icon: IconName }[] = [
+  { to: '/', label: 'Home', icon: 'home' },
+  { to: '/capture', label: 'Snap', icon: 'camera' },
+  { to: '/members', label: 'Members', icon: 'people' },
 ];

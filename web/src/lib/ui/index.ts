@@ -3,3 +3,4 @@ export { TextField, SelectField, type Option } from './Field.tsx';
 export { Alert, ErrorRegion } from './Alert.tsx';
 export { Page, Loading } from './Page.tsx';
 export { useOnline } from './useOnline.ts';
+export { Icon, type IconName } from './Icon.tsx';

@@ -122,7 +122,7 @@ export function SignUpPage() {
       <p className="lead">
         {joining
           ? 'Create your ServicePro account, then accept the invitation to join the shop.'
-          : 'Create your account and your shop in one step. 14 days free, no card needed.'}
+          : 'Create your account and your shop in one step. Your 14-day free trial starts today.'}
       </p>
       <form onSubmit={submit} noValidate className="form">
         <ErrorRegion error={error} />

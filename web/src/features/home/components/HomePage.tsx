@@ -1,4 +1,4 @@
-import { ButtonLink, Page } from '../../../lib/ui/index.ts';
+import { ButtonLink, Icon, Page } from '../../../lib/ui/index.ts';
 import { Link } from '../../../lib/router.ts';
 import { useAuth } from '../../auth/store.ts';
 import { selectActiveTenant, useTenancy } from '../../tenancy/store.ts';
@@ -33,7 +33,7 @@ export function HomePage() {
       </p>
       <div className="hero-action">
         <ButtonLink to="/capture" size="hero">
-          <span aria-hidden="true" className="hero-icon">📷</span> Snap a repair order
+          <Icon name="camera" size={32} /> Snap a repair order
         </ButtonLink>
         <p className="hint">Photograph the repair order; ServicePro reads the customer and vehicle details for you.</p>
       </div>
