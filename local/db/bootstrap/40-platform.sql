@@ -222,11 +222,20 @@ begin
   if exists (select 1 from pg_available_extensions where name = 'pg_cron')
      and current_setting('shared_preload_libraries', true) ~ '(^|[ ,])pg_cron($|[ ,])'
      and coalesce(current_setting('cron.database_name', true), 'postgres') = current_database() then
-    if exists (select 1 from pg_namespace where nspname = 'cron') then
-      raise exception 'pg_cron is preloaded but schema cron already exists (a stand-in from a run without pg_cron?): '
-        'drop schema cron cascade, then start again';
+    if to_regprocedure('cron._schedule_matches(text, timestamptz)') is not null then
+      -- The stand-in from a start before pg_cron was installed: hand its jobs to the real extension.
+      alter schema cron rename to cron_stand_in_replaced;
+      create extension pg_cron;
+      insert into cron.job (schedule, command, nodename, nodeport, database, username, active, jobname)
+        select schedule, command, nodename, nodeport, database, username, active, jobname
+        from cron_stand_in_replaced.job order by jobid;
+      drop schema cron_stand_in_replaced cascade;
+      raise warning 'pg_cron is now available: the cron stand-in''s jobs were moved to pg_cron (run history dropped)';
+    elsif exists (select 1 from pg_namespace where nspname = 'cron') then
+      raise exception 'pg_cron is preloaded but a schema cron that is not ours exists: drop it, then start again';
+    else
+      create extension pg_cron;
     end if;
-    create extension pg_cron;
     return;
   end if;
 
@@ -331,8 +340,9 @@ begin
     if spec = '@reboot' then
       return false; -- runs once when the scheduler starts, never by the clock
     end if;
+    -- pg_cron reads five fields and, like crontab, ignores whatever follows them.
     f := regexp_split_to_array(spec, '\s+');
-    if array_length(f, 1) <> 5 then
+    if coalesce(array_length(f, 1), 0) < 5 then
       raise exception 'invalid schedule: %', schedule
         using hint = 'use 5-field cron syntax ("*/5 * * * *"); interval schedules such as ''10 seconds'' need pg_cron 1.5+, which hosted Supabase has but local pg_cron 1.4 rejects';
     end if;
