@@ -257,3 +257,58 @@ export function deskewGray(img: GrayImage, deg: number): GrayImage {
   }
   return { width: W, height: H, data: out };
 }
+
+/**
+ * Erase ruling lines (table borders, boxes, signature lines): dark runs longer than `minRun` pixels
+ * horizontally or vertically become paper. Boxed forms otherwise split into cells that Tesseract's
+ * layout analysis reads out of order or drops, and underlines glue to the text above them.
+ */
+export function removeRules(img: GrayImage, threshold = 140): GrayImage {
+  const { width: W, height: H, data } = img;
+  const long = Math.max(W, H);
+  const minRunH = Math.round(long * 0.06), minRunV = Math.round(long * 0.04); // letters are shorter than both
+  const out = new Uint8Array(data);
+  // dark if this pixel or its neighbour across the rule is: a slightly tilted rule steps by one pixel
+  // every few dozen pixels and would otherwise break into short runs
+  const darkH = new Uint8Array(W * H), darkV = new Uint8Array(W * H);
+  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
+    const i = y * W + x;
+    darkH[i] = data[i] < threshold || (y > 0 && data[i - W] < threshold) || (y + 1 < H && data[i + W] < threshold) ? 1 : 0;
+    darkV[i] = data[i] < threshold || (x > 0 && data[i - 1] < threshold) || (x + 1 < W && data[i + 1] < threshold) ? 1 : 0;
+  }
+  const erase = (i: number) => { out[i] = 255; };
+  // A rule is thin across its length; a run through a line of text (letters touching) is not.
+  const thin = (from: number, to: number, at: number, horizontal: boolean): boolean => {
+    let thinCount = 0, n = 0;
+    for (let k = from; k < to; k += 3) {
+      let ext = 0;
+      for (let d = -10; d <= 10; d++) {
+        const yy = horizontal ? at + d : k, xx = horizontal ? k : at + d;
+        if (yy < 0 || yy >= H || xx < 0 || xx >= W) continue;
+        if (data[yy * W + xx] < threshold) ext++;
+      }
+      n++;
+      if (ext <= 7) thinCount++;
+    }
+    return thinCount >= n * 0.6;
+  };
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W;) {
+      if (!darkH[y * W + x]) { x++; continue; }
+      let e = x;
+      while (e < W && (darkH[y * W + e] || (e + 1 < W && darkH[y * W + e + 1]))) e++; // bridge 1-px gaps
+      if (e - x >= minRunH && thin(x, e, y, true)) for (let k = x; k < e; k++) for (let d = -2; d <= 2; d++) { const yy = y + d; if (yy >= 0 && yy < H && data[yy * W + k] < 200) erase(yy * W + k); }
+      x = e + 1;
+    }
+  }
+  for (let x = 0; x < W; x++) {
+    for (let y = 0; y < H;) {
+      if (!darkV[y * W + x]) { y++; continue; }
+      let e = y;
+      while (e < H && (darkV[e * W + x] || (e + 1 < H && darkV[(e + 1) * W + x]))) e++;
+      if (e - y >= minRunV && thin(y, e, x, false)) for (let k = y; k < e; k++) for (let d = -2; d <= 2; d++) { const xx = x + d; if (xx >= 0 && xx < W && data[k * W + xx] < 200) erase(k * W + xx); }
+      y = e + 1;
+    }
+  }
+  return { width: W, height: H, data: out };
+}

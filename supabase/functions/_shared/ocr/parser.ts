@@ -31,7 +31,7 @@ const LEXICON: [Role, number, string[]][] = [
   ['name', 0.88, ['name']],
   ['phone', 0.95, ['cell', 'mobile', 'cell phone', 'mobile phone', 'mobile #', 'cell #', 'contact #', 'contact no', 'contact number',
     'customer phone', 'cust phone', 'home', 'home phone', 'work', 'work phone', 'day phone', 'best #', 'text', 'callback', 'contact']],
-  ['phone', 0.9, ['phone', 'phone #', 'phone no', 'phone number', 'tel', 'tel.', 'telephone', 'ph', 'ph.', 'ph #', 'ph#']],
+  ['phone', 0.85, ['phone', 'phone #', 'phone no', 'phone number', 'tel', 'tel.', 'telephone', 'ph', 'ph.', 'ph #', 'ph#']],
   ['vehicle', 0.95, ['vehicle', 'year/make/model', 'year make model', 'ymm', 'veh', 'veh.', 'car', 'vehicle info', 'auto', 'truck',
     'vehicle description', 'yr/make/model', 'year/make/model/color']],
   ['device', 0.93, ['device', 'unit', 'item', 'equipment', 'product', 'device model', 'make/model', 'make & model']],
@@ -147,7 +147,7 @@ interface Line { idx: number; text: string; conf: number | null; segments: Segme
 const ADDRESS_RE = /\b\d{1,6}\s+(?:[NSEW]\.?\s+)?[A-Za-z][\w.'-]*(?:\s+[\w.'-]+){0,3}\s+(?:St|Street|Ave|Avenue|Rd|Road|Blvd|Boulevard|Pkwy|Parkway|Dr|Drive|Ln|Lane|Way|Hwy|Highway|Ct|Court|Pl|Place|Ste|Suite|Cir|Ter|Trl)\b\.?|\b[A-Z][a-zA-Z.]+(?:\s+[A-Z][a-zA-Z.]+)*,\s*[A-Z]{2}\s+\d{5}\b/;
 
 /** OCR sometimes glues the next column's label to a value: "Santa FeMiles In:" → "Santa Fe Miles In:". */
-const GLUED_LABEL = /([a-z0-9])((?:Miles|Mileage|Date|Phone|Cell|Mobile|Tech|Technician|Advisor|Odometer|VIN|Plate|Mechanic|Writer|Detailer|Color)\b\s*[:#]?)/g;
+const GLUED_LABEL = /([a-z0-9])((?:Miles In|Miles|Mileage|Date|Phone|Cell|Mobile|Tech|Technician|Advisor|Odometer|VIN|Plate|Mechanic|Writer|Detailer|Color)\s*[:#])/g;
 
 /** Cut a line into cells at wide gaps and table rules, then into label/value segments. */
 function segmentLine(text: string, idx: number): Segment[] {
@@ -190,6 +190,9 @@ function segmentLine(text: string, idx: number): Segment[] {
 }
 
 // ------------------------------------------------------------------ field readers
+
+/** Lowercase name particles: "Van der Berg", "de la Cruz", "bin Said". */
+const PARTICLES = new Set(['van', 'der', 'den', 'de', 'la', 'le', 'del', 'da', 'di', 'dos', 'das', 'von', 'bin', 'binti', 'al', 'el', 'du', 'ter', 'ten', 'y']);
 
 const NAME_WORD = /^[\p{L}][\p{L}'’.-]*$/u;
 const NOT_NAMES = new Set(['signature', 'customer', 'name', 'phone', 'date', 'owner', 'client', 'n/a', 'na', 'none', 'tbd', 'walk-in', 'walk', 'in', 'cash']);
@@ -272,7 +275,10 @@ export function cleanVehicle(value: string): { vehicle: string; quality: number 
     const vehicle = [String(y), mk ? rest.slice(0, mk.length) : null, ...model].filter(Boolean).join(' ');
     return { vehicle, quality: mk ? (model.length ? 1 : 0.8) : 0.7 };
   }
-  const dev = v.match(DEVICE_RE);
+  // model numbers read with letters for digits: "Galaxy AS4" → "Galaxy A54", "Pixel B" stays
+  const fixedModel = v.replace(/\b(Galaxy\s+[SAZN]|Pixel\s+|iPhone\s+|OnePlus\s+|Series\s+)([\dSOlIB]{1,3})\b/gi,
+    (_m, a: string, d: string) => a + (/\d/.test(d) ? d.replace(/S/g, '5').replace(/O/g, '0').replace(/[lI]/g, '1').replace(/B/g, '8') : d));
+  const dev = fixedModel.replace(/\bi\s+(Phone|Pad|Mac)\b/g, 'i$1').match(DEVICE_RE);
   if (dev) return { vehicle: dev[0].replace(/\s+/g, ' '), quality: dev.index === 0 ? 1 : 0.85 };
   const mk = makeAt(v);
   if (mk) return { vehicle: toks.slice(0, 5).join(' '), quality: 0.8 };
@@ -309,10 +315,10 @@ function best<T>(cands: Candidate<T>[]): Candidate<T> | null {
   return b;
 }
 
-/** OCR confidence (0..100) → multiplier: 95 → ~0.97, 60 → ~0.76; unknown → 0.9. */
+/** OCR confidence (0..100) → multiplier: 95 → ~0.99, 60 → ~0.88; unknown → 0.9. */
 function ocrFactor(conf: number | null): number {
   if (conf === null || Number.isNaN(conf)) return 0.9;
-  return Math.max(0.3, Math.min(1, 0.4 + 0.6 * (conf / 100)));
+  return Math.max(0.5, Math.min(1, 0.7 + 0.3 * (conf / 100)));
 }
 
 /** Rebuild a line's text from word boxes so wide gaps become 3+ spaces (column breaks). */
@@ -370,27 +376,26 @@ export function parseRepairOrderText(text: string, lines?: OcrLine[], opts: Pars
     }
   };
   for (let i = 0; i < L.length - 1; i++) {
-    if (!L[i].labelOnly) continue;
-    const labels = L[i].segments;
-    const next = L[i + 1];
-    if (next.labelOnly) continue;
-    const free = next.segments.filter((g) => g.role === null && g.value.trim());
-    if (!free.length) continue;
-    if (labels.length === 1) {
-      const f = free.find((x) => fits(labels[0].role, x.value));
-      if (f) { labels[0].value = f.value; labels[0].line = next.idx; }
-      continue;
-    }
-    if (free.length === labels.length) {
-      labels.forEach((g, k) => { if (fits(g.role, free[k].value)) { g.value = free[k].value; g.line = next.idx; } });
-      continue;
-    }
-    // nearest column start (a value may be slightly indented under its label)
-    for (const f of free) {
-      let bestL: Segment | null = null;
-      for (const g of labels) if (g.x <= f.x + 6 && (!bestL || g.x > bestL.x)) bestL = g;
-      bestL ??= labels[0];
-      if (!bestL.value && fits(bestL.role, f.value)) { bestL.value = f.value; bestL.line = next.idx; }
+    const empty = L[i].segments.filter((g) => g.role && g.role !== 'other' && g.role !== 'address' && !g.value.replace(/[^\p{L}\d]/gu, ''));
+    if (!empty.length) continue;
+    // the next line or, when that one holds no free value (OCR reordered a cell), the one after it
+    for (const j of [i + 1, i + 2]) {
+      const next = L[j];
+      if (!next || next.labelOnly) break;
+      const free = next.segments.filter((g) => g.role === null && g.value.trim());
+      if (!free.length) continue;
+      const taken = new Set<Segment>();
+      if (free.length === empty.length && L[i].labelOnly) {
+        empty.forEach((g, k) => { if (fits(g.role, free[k].value)) { g.value = free[k].value; g.line = next.idx; taken.add(free[k]); } });
+      } else {
+        // by column: the free cell starting nearest to the label (values sit under their labels)
+        for (const g of empty) {
+          let bestF: Segment | null = null;
+          for (const f of free) if (!taken.has(f) && fits(g.role, f.value) && (!bestF || Math.abs(f.x - g.x) < Math.abs(bestF.x - g.x))) bestF = f;
+          if (bestF && (empty.length === 1 || Math.abs(bestF.x - g.x) < 40)) { g.value = bestF.value; g.line = next.idx; taken.add(bestF); }
+        }
+      }
+      if (taken.size) break;
     }
   }
 
@@ -401,11 +406,20 @@ export function parseRepairOrderText(text: string, lines?: OcrLine[], opts: Pars
   let zoneEnd = L.length;
   for (const l of L) {
     if (l.idx === 0) continue;
-    const hit = l.segments.some((g) =>
+    const hit = (l.labelOnly && l.segments.some((g) => g.role !== 'shop' && g.role !== 'address')) || l.segments.some((g) =>
       (g.role && ['name', 'vehicle', 'device', 'model', 'year', 'make', 'vin', 'staff', 'other'].includes(g.role)) ||
       (g.role === 'ro' && (firstAddress < 0 ? l.idx >= 1 : l.idx > firstAddress)) ||
       (g.role === 'phone' && g.strength >= 0.95));
     if (hit) { zoneEnd = l.idx; break; }
+  }
+
+  // ...and it ends at the latest where the top block of shop lines (name, address, phones, RO title) does.
+  for (let i = 1; i < Math.min(zoneEnd, L.length); i++) {
+    const l = L[i];
+    const phoneOnly = findPhones(l.text).length > 0 && l.segments.every((g) => g.role === null || g.role === 'phone' || g.role === 'shop' || g.role === 'address');
+    const shopish = isAddressLine(l) || phoneOnly || l.segments.some((g) => g.role === 'shop' || g.role === 'ro' || (g.role === 'phone' && g.strength < 0.95)) ||
+      /\b(www\.|https?:|@|\.com\b)/i.test(l.text);
+    if (!shopish) { zoneEnd = i; break; }
   }
 
   // Sections opened by label-only lines of staff/shop ("SERVICE ADVISOR" / "Name: Karen").
@@ -561,12 +575,13 @@ export function parseRepairOrderText(text: string, lines?: OcrLine[], opts: Pars
     for (const l of L) for (const g of l.segments) if (g.role && g.value) used.add(g.line);
     for (const l of L) {
       if (l.idx < zoneEnd || used.has(l.idx)) continue;
-      const free = l.segments.filter((g) => g.role === null);
-      if (free.length !== 1 || l.segments.length !== 1) continue;
-      const v = free[0].value.trim();
+      const free = l.segments.filter((g) => g.role === null && /\p{L}/u.test(g.value));
+      if (free.length !== 1) continue;
+      const v = free[0].value.replace(/^[|\s]+|[|\s]+$/g, '').trim();
       const words = v.split(/\s+/);
-      if (words.length < 2 || words.length > 4 || /\d/.test(v)) continue;
-      if (!words.every((w) => /^[\p{Lu}][\p{L}'’.-]*$/u.test(w))) continue;
+      if (words.length < 2 || words.length > 5 || /\d/.test(v)) continue;
+      if (!words.every((w) => /^[\p{Lu}][\p{L}'’.-]*$/u.test(w) || PARTICLES.has(w.toLowerCase()))) continue;
+      if (!/^[\p{Lu}]/u.test(words[0])) continue;
       if (makeAt(v) || DEVICE_RE.test(v) || staffValues.has(v.toLowerCase())) continue;
       if (words.some((w) => FIRST_WORDS.has(norm(w)))) continue;
       const n = cleanName(v);

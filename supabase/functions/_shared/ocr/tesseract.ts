@@ -15,7 +15,7 @@
 import Tesseract from 'tesseract.js';
 // @ts-ignore: the data package ships no types; it is CommonJS `{ code, gzip, langPath }`
 import engData from '@tesseract.js-data/eng';
-import { deskewGray, encodePgm, prepareGray, rotateGray, textOrientation, type GrayImage, type PreprocessOptions } from '../image/preprocess.ts';
+import { deskewGray, encodePgm, prepareGray, removeRules, rotateGray, textOrientation, type GrayImage, type PreprocessOptions } from '../image/preprocess.ts';
 import { OcrError, type OcrEngine, type OcrLine, type OcrResult, type OcrWord, type RecognizeOptions } from './types.ts';
 
 export interface TesseractEngineOptions {
@@ -33,6 +33,10 @@ export interface TesseractEngineOptions {
   deskew?: boolean;
   /** Grayscale, scale to ~2000 px and flatten lighting before OCR (JPEG only). Default true; false = raw bytes. */
   preprocess?: boolean | PreprocessOptions;
+  /** Tesseract page segmentation mode (default '3', fully automatic). */
+  psm?: '3' | '4' | '6' | '11' | '12';
+  /** Erase table rules and boxes before OCR (JPEG path). Default false: measured to lose boxed text. */
+  removeRules?: boolean;
   /** Give up on one page after this long (the worker is then restarted). Default 30 s. */
   timeoutMs?: number;
 }
@@ -82,6 +86,7 @@ export function createTesseractEngine(opts: TesseractEngineOptions = {}): OcrEng
   const tryRotations = opts.tryRotations ?? true;
   const deskew = opts.deskew ?? true;
   const timeoutMs = opts.timeoutMs ?? 30_000;
+  const eraseRules = opts.removeRules ?? false;
   const prep: PreprocessOptions | null = opts.preprocess === false ? null : typeof opts.preprocess === 'object' ? opts.preprocess : {};
   let worker: Promise<Tesseract.Worker> | null = null;
   let queue: Promise<unknown> = Promise.resolve();
@@ -96,7 +101,7 @@ export function createTesseractEngine(opts: TesseractEngineOptions = {}): OcrEng
         errorHandler: () => {},
       });
       await w.setParameters({
-        tessedit_pageseg_mode: Tesseract.PSM.AUTO,
+        tessedit_pageseg_mode: (opts.psm ?? '3') as Tesseract.PSM,
         preserve_interword_spaces: '1',
         user_defined_dpi: '300',
       });
@@ -153,8 +158,9 @@ export function createTesseractEngine(opts: TesseractEngineOptions = {}): OcrEng
         if (deskew) {
           // Large tilts (5–10°) defeat Tesseract's own line finding: straighten them here first.
           const t = textOrientation(page);
-          if (!t.sideways && Math.abs(t.angle) >= 2) { skew = t.angle; page = deskewGray(page, skew); }
+          if (!t.sideways && Math.abs(t.angle) >= 1) { skew = t.angle; page = deskewGray(page, skew); }
         }
+        if (eraseRules) page = removeRules(page);
         const p = await pass(w, encodePgm(page), 0, deskew);
         p.radians += (q * Math.PI) / 2 - (skew * Math.PI) / 180;
         if (order.length > 1) notes.push(`${q * 90}°: conf ${p.confidence.toFixed(0)} score ${p.score}`);

@@ -45,7 +45,8 @@ export interface VinRepair {
 
 /**
  * The VIN in a 17-character OCR reading: as read when it validates; else with O→0, I→1, Q→0 when that
- * validates; else with the unique one- or two-character swap of look-alike glyphs that validates; else
+ * validates; else with digits forced in the numeric serial tail; else (North American check-digit regions
+ * only) the unique single look-alike swap that validates; else
  * the cleaned reading marked `invalid` (non-North-American VINs need not carry a check digit).
  */
 export function repairVin(raw: string): VinRepair | null {
@@ -54,30 +55,38 @@ export function repairVin(raw: string): VinRepair | null {
   if (isValidVin(s)) return { vin: s, how: 'valid' };
   const mapped = s.replace(/[OIQ]/g, (c) => ALWAYS[c]);
   if (isValidVin(mapped)) return { vin: mapped, how: 'iqo' };
+  // O may also be a D that lost its corner ("WODBY…" is WDDBY…): try the alternatives of each I/O/Q.
+  const letterPos = [...s].map((c, i) => (c in ALWAYS ? i : -1)).filter((i) => i >= 0);
+  if (letterPos.length > 0 && letterPos.length <= 6) {
+    const found = new Set<string>();
+    for (let m = 0; m < 1 << letterPos.length; m++) {
+      const chars = mapped.split('');
+      letterPos.forEach((p, k) => { if (m & (1 << k)) chars[p] = s[p] === 'O' ? 'D' : s[p] === 'I' ? 'L' : '0'; });
+      if (isValidVin(chars.join(''))) found.add(chars.join(''));
+    }
+    if (found.size === 1) return { vin: [...found][0], how: 'iqo' };
+  }
   // The last five characters are the plant's sequence number and numeric (49 CFR 565.15: positions 13–17
   // for makers of 1000+ vehicles a year, 15–17 always): letters read there are look-alike digits.
   const digitsTail = mapped.slice(0, 12) + mapped.slice(12).replace(/[SBZGTDL]/g, (c) => TO_DIGIT[c]);
   if (digitsTail !== mapped && isValidVin(digitsTail)) return { vin: digitsTail, how: 'swapped' };
+  // One look-alike swap, only for VINs whose region requires the check digit (North America, and
+  // Japan/Korea-built cars sold there) and only when exactly one swap validates: elsewhere (Europe)
+  // the 9th character is not a check digit and "repairing" it would invent a VIN.
+  // A leading S/Z/B read for 5/2/8 turns a North American VIN into a European-looking one.
+  const lead = mapped[0] in TO_DIGIT ? TO_DIGIT[mapped[0]] + mapped.slice(1) : null;
+  if (lead && /^[1-5]/.test(lead) && isValidVin(lead)) return { vin: lead, how: 'swapped' };
+  if (!/^[1-5JK]/.test(mapped)) return { vin: mapped, how: 'invalid' };
   const chars = mapped.split('');
-  const options = chars.map((c, i) => (i === 8 && c === 'X' ? [] : AMBIGUOUS[c] ?? []));
-  // Fewest changes first: a unique single swap wins; two swaps only when no single one validates.
   const singles = new Set<string>();
-  const doubles = new Set<string>();
   for (let i = 0; i < 17; i++) {
-    for (const a of options[i]) {
+    if (i === 8 && chars[i] === 'X') continue;
+    for (const a of AMBIGUOUS[chars[i]] ?? []) {
       const one = [...chars];
       one[i] = a;
       if (isValidVin(one.join(''))) singles.add(one.join(''));
-      for (let j = i + 1; j < 17; j++) {
-        for (const b of options[j]) {
-          const two = [...one];
-          two[j] = b;
-          if (isValidVin(two.join(''))) doubles.add(two.join(''));
-        }
-      }
     }
   }
   if (singles.size === 1) return { vin: [...singles][0], how: 'swapped' };
-  if (singles.size === 0 && doubles.size === 1) return { vin: [...doubles][0], how: 'swapped' };
   return { vin: mapped, how: 'invalid' };
 }
