@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import {
-  ANON_KEY, JWT_SECRET, PORTS, PUBLISHABLE_KEY, ROOT, RUN_DIR, SECRET_KEY, SERVICE_ROLE_KEY, STACK_ENV_FILE,
+  ANON_KEY, DB_PASSWORD, JWT_SECRET, PORTS, PUBLISHABLE_KEY, ROOT, RUN_DIR, SECRET_KEY, SERVICE_ROLE_KEY, STACK_ENV_FILE,
   STATE_DIR, STRIPE, TWILIO, apiUrl, emailOutboxUrl, stripeApiUrl, twilioApiUrl, webUrl,
 } from './config.ts';
 import { logger } from './lib/log.ts';
@@ -133,7 +133,11 @@ async function main() {
     statusExtra.EMAIL_OUTBOX_URL = emailOutboxUrl();
   }
 
-  const auth = createAuthService({ pool, jwtSecret: JWT_SECRET, issuer: `${apiUrl()}/auth/v1`, log: logger('auth') });
+  // Auth logs in as supabase_auth_admin, as GoTrue does on hosted: an app trigger on auth.users that is not
+  // SECURITY DEFINER then fails here exactly as it would in production.
+  const authPool = new pg.Pool({ connectionString: db.urlFor('supabase_auth_admin', DB_PASSWORD), max: poolSize });
+  track('auth-pool', { stop: () => authPool.end() });
+  const auth = createAuthService({ pool: authPool, jwtSecret: JWT_SECRET, issuer: `${apiUrl()}/auth/v1`, log: logger('auth') });
   track('auth', { stop: () => auth.close() });
   const storage = createStorageService({
     pool, dataDir: path.join(STATE_DIR, 'storage'), jwtSecret: JWT_SECRET, log: logger('storage'),

@@ -249,16 +249,6 @@ begin
 end;
 $$;
 
--- Grants (as hosted): the API roles may use the schema and touch the tables; RLS decides which rows.
--- service_role has BYPASSRLS (00-roles). New tables/functions in the schema get the same grants.
-grant usage on schema storage to postgres, anon, authenticated, service_role;
-grant all on all tables in schema storage to postgres, anon, authenticated, service_role;
-grant all on all functions in schema storage to postgres, anon, authenticated, service_role;
-grant all on all sequences in schema storage to postgres, anon, authenticated, service_role;
-alter default privileges in schema storage grant all on tables to postgres, anon, authenticated, service_role;
-alter default privileges in schema storage grant all on functions to postgres, anon, authenticated, service_role;
-alter default privileges in schema storage grant all on sequences to postgres, anon, authenticated, service_role;
-
 -- On hosted Supabase the Storage API's own role owns the schema's objects. When 00-roles created it, do the same
 -- (postgres stays a superuser locally, so app migrations can still add policies and buckets).
 do $$
@@ -279,3 +269,14 @@ begin
     execute 'alter role supabase_storage_admin set search_path = storage';
   end if;
 end $$;
+
+-- Grants (as hosted), after the ownership change above (a new owner drops grants made before it): the API roles may use the schema and touch the tables; RLS decides which rows.
+-- service_role has BYPASSRLS (00-roles). New tables/functions in the schema get the same grants.
+grant usage on schema storage to postgres, anon, authenticated, service_role;
+grant all on all tables in schema storage to postgres, anon, authenticated, service_role;
+grant all on all functions in schema storage to postgres, anon, authenticated, service_role;
+grant all on all sequences in schema storage to postgres, anon, authenticated, service_role;
+alter default privileges in schema storage grant all on tables to postgres, anon, authenticated, service_role;
+alter default privileges in schema storage grant all on functions to postgres, anon, authenticated, service_role;
+alter default privileges in schema storage grant all on sequences to postgres, anon, authenticated, service_role;
+

@@ -225,7 +225,7 @@ begin
     if to_regprocedure('cron._schedule_matches(text, timestamptz)') is not null then
       -- The stand-in from a start before pg_cron was installed: hand its jobs to the real extension.
       alter schema cron rename to cron_stand_in_replaced;
-      create extension pg_cron;
+      create extension pg_cron with schema pg_catalog;  -- where hosted Supabase puts it
       insert into cron.job (schedule, command, nodename, nodeport, database, username, active, jobname)
         select schedule, command, nodename, nodeport, database, username, active, jobname
         from cron_stand_in_replaced.job order by jobid;
@@ -234,7 +234,7 @@ begin
     elsif exists (select 1 from pg_namespace where nspname = 'cron') then
       raise exception 'pg_cron is preloaded but a schema cron that is not ours exists: drop it, then start again';
     else
-      create extension pg_cron;
+      create extension pg_cron with schema pg_catalog;  -- where hosted Supabase puts it
     end if;
     return;
   end if;
