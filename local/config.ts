@@ -17,19 +17,26 @@ export const STACK_ENV_FILE = path.join(STATE_DIR, 'stack.env');
 
 export const HOST = '127.0.0.1';
 
-/** Ports. The API gateway and DB use Supabase's local defaults; the rest sit beside them. */
+/**
+ * Ports. The API gateway and DB use Supabase's local defaults; the rest sit beside them.
+ * `SP_PORT_BASE=<n>` moves the whole stack to n, n+1, … so several stacks can run side by side
+ * (parallel development, the PGlite CI run); single `SP_*_PORT` variables still override one port.
+ */
+const base = process.env.SP_PORT_BASE ? Number(process.env.SP_PORT_BASE) : undefined;
+const port = (name: string, dflt: number, offset: number) =>
+  Number(process.env[name] ?? (base !== undefined ? base + offset : dflt));
 export const PORTS = {
-  api: Number(process.env.SP_API_PORT ?? 54321),
-  db: Number(process.env.SP_DB_PORT ?? 54322),
-  web: Number(process.env.SP_WEB_PORT ?? 5173),
-  postgrest: Number(process.env.SP_POSTGREST_PORT ?? 54330),
-  postgrestAdmin: Number(process.env.SP_POSTGREST_ADMIN_PORT ?? 54331),
-  twilio: Number(process.env.SP_TWILIO_PORT ?? 54340),
-  stripe: Number(process.env.SP_STRIPE_PORT ?? 54341),
-  email: Number(process.env.SP_EMAIL_PORT ?? 54342),
-  openai: Number(process.env.SP_OPENAI_PORT ?? 54343),
+  api: port('SP_API_PORT', 54321, 0),
+  db: port('SP_DB_PORT', 54322, 1),
+  web: port('SP_WEB_PORT', 5173, 2),
+  postgrest: port('SP_POSTGREST_PORT', 54330, 3),
+  postgrestAdmin: port('SP_POSTGREST_ADMIN_PORT', 54331, 4),
+  twilio: port('SP_TWILIO_PORT', 54340, 5),
+  stripe: port('SP_STRIPE_PORT', 54341, 6),
+  email: port('SP_EMAIL_PORT', 54342, 7),
+  openai: port('SP_OPENAI_PORT', 54343, 8),
   /** Edge functions each get one port from this range, in the order of their folder names. */
-  functionsBase: Number(process.env.SP_FUNCTIONS_BASE_PORT ?? 54400),
+  functionsBase: port('SP_FUNCTIONS_BASE_PORT', 54400, 20),
 } as const;
 
 /** The Supabase CLI's local JWT secret and demo keys (public values, local use only). */

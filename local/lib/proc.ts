@@ -53,15 +53,33 @@ function killGroup(pid: number, signal: NodeJS.Signals) {
   try { process.kill(-pid, signal); } catch { try { process.kill(pid, signal); } catch { /* gone */ } }
 }
 
+/** This process and its ancestors (never reaped: a stack started by the test runner records the runner's child). */
+function ancestors(): Set<number> {
+  const out = new Set<number>([process.pid]);
+  let pid = process.ppid;
+  while (pid > 1 && !out.has(pid)) {
+    out.add(pid);
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      break;
+    }
+  }
+  return out;
+}
+
 /** Ends processes a previous, crashed run left behind (pid files still present). */
 export function reapStale(names?: string[]): string[] {
   if (!fs.existsSync(RUN_DIR)) return [];
   const reaped: string[] = [];
+  const mine = ancestors();
   for (const f of fs.readdirSync(RUN_DIR)) {
     if (!f.endsWith('.pid')) continue;
     const name = f.slice(0, -4);
     if (names && !names.includes(name)) continue;
     const pid = Number(fs.readFileSync(path.join(RUN_DIR, f), 'utf8'));
+    if (mine.has(pid)) continue;
     if (pid > 0 && isAlive(pid)) {
       killGroup(pid, 'SIGKILL');
       reaped.push(`${name}(${pid})`);
@@ -88,8 +106,8 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
   const start = Date.now();
   while (Date.now() - start < timeoutMs) {
     if (await check().catch(() => false)) return;
-    if (child && child.proc.exitCode !== null) {
-      throw new Error(`${what}: process exited with ${child.proc.exitCode}; see ${child.logFile}`);
+    if (child && (child.proc.exitCode !== null || child.proc.signalCode !== null)) {
+      throw new Error(`${what}: process exited with ${child.proc.exitCode ?? child.proc.signalCode}; see ${child.logFile}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }

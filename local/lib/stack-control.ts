@@ -44,9 +44,9 @@ export async function acquireStack(opts: { timeoutMs?: number; log?: (m: string)
   });
   const deadline = Date.now() + (opts.timeoutMs ?? 600_000);
   while (Date.now() < deadline) {
-    if (child.proc.exitCode !== null) {
+    if (child.proc.exitCode !== null || child.proc.signalCode !== null) {
       const tail = fs.existsSync(child.logFile) ? fs.readFileSync(child.logFile, 'utf8').split('\n').slice(-40).join('\n') : '';
-      throw new Error(`the stack exited with ${child.proc.exitCode} while starting:\n${tail}`);
+      throw new Error(`the stack exited (${child.proc.exitCode ?? child.proc.signalCode}) while starting:\n${tail}`);
     }
     const env = readStackEnv();
     if (await stackHealthy(env)) {

@@ -19,6 +19,8 @@ const EXECUTABLE: Record<string, Array<'anon' | 'authenticated'>> = {
   'public.remove_member(uuid,uuid)': ['authenticated'],
   'public.my_tenants()': ['authenticated'],
   'public.admin_list_tenants()': ['authenticated'],
+  // core domain
+  'public.has_feature(uuid,public.plan_feature)': ['authenticated'],
   // helpers called from policies (no USAGE on schema private, so not callable directly)
   'private.current_tenant_ids(public.member_role)': ['authenticated'],
 };
