@@ -63,7 +63,12 @@ values
    '{ai_sms_agent,ai_voice_agent,dedicated_number,campaigns,data_export,website_generator}', 3);
 
 alter table public.tenants
-  add constraint tenants_plan_fkey foreign key (plan) references public.plans (id);
+  add constraint tenants_plan_fkey foreign key (plan) references public.plans (id),
+  add column overage_policy text not null default 'hard_stop'
+    constraint tenants_overage_policy_check check (overage_policy in ('hard_stop', 'metered'));
+comment on column public.tenants.overage_policy is
+  'What happens past the SMS cap: hard_stop (default; the send is refused with an upgrade prompt) or metered '
+  '(each extra segment is billed as overage on the Stripe subscription). Owners and admins choose.';
 
 create table public.tenant_quota (
   tenant_id uuid primary key references public.tenants (id) on delete cascade,
@@ -404,6 +409,7 @@ comment on function public.has_feature(uuid, public.plan_feature) is
   'For the PWA: the same decision the server enforces. Members of the shop only.';
 
 -- ============================================================================================ grants
+grant update (overage_policy) on public.tenants to authenticated;
 grant select on public.plans to authenticated, service_role;
 grant select on public.tenant_quota to authenticated;
 grant all on public.tenant_quota to service_role;
