@@ -21,6 +21,8 @@ const EXECUTABLE: Record<string, Array<'anon' | 'authenticated'>> = {
   'public.admin_list_tenants()': ['authenticated'],
   // core domain
   'public.has_feature(uuid,public.plan_feature)': ['authenticated'],
+  // billing (each checks its caller)
+  'public.tenant_standing(uuid)': ['authenticated'],
   // helpers called from policies (no USAGE on schema private, so not callable directly)
   'private.current_tenant_ids(public.member_role)': ['authenticated'],
 };
