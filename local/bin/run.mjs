@@ -11,6 +11,7 @@
  *   db-types  regenerate supabase/functions/_shared/database.types.ts
  */
 import { spawnSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,17 +25,29 @@ if (major < 20 || (major === 20 && minor < 19)) {
   process.exit(1);
 }
 
+/**
+ * Installs dependencies when node_modules is missing or older than package.json / package-lock.json.
+ * `npm install` (not `npm ci`): npm 11 leaves other platforms' optional packages out of the lock file here,
+ * which `npm ci` refuses as "out of sync"; `npm install` keeps every locked version and fills the gap.
+ */
 function ensureDependencies() {
-  const lock = path.join(root, 'package-lock.json');
-  const installed = path.join(root, 'node_modules', '.package-lock.json');
-  const fresh = fs.existsSync(installed) && fs.statSync(installed).mtimeMs >= fs.statSync(lock).mtimeMs;
-  if (fresh) return;
-  console.log('[setup] installing dependencies (npm ci) ...');
-  const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  const stamp = path.join(root, 'node_modules', '.servicepro-deps');
+  const digest = createHash('sha256')
+    .update(fs.readFileSync(path.join(root, 'package.json')))
+    .update(fs.readFileSync(path.join(root, 'package-lock.json')))
+    .digest('hex');
+  if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === digest) return;
+  console.log('[setup] installing dependencies (npm install) ...');
+  const r = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) {
-    console.error('[setup] npm ci failed; see the output above.');
+    console.error('[setup] npm install failed; see the output above.');
     process.exit(r.status ?? 1);
   }
+  const after = createHash('sha256')
+    .update(fs.readFileSync(path.join(root, 'package.json')))
+    .update(fs.readFileSync(path.join(root, 'package-lock.json')))
+    .digest('hex');
+  fs.writeFileSync(stamp, after);
 }
 
 function tsx(script, args, opts = {}) {
