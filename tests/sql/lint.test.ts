@@ -23,6 +23,10 @@ const EXECUTABLE: Record<string, Array<'anon' | 'authenticated'>> = {
   'public.has_feature(uuid,public.plan_feature)': ['authenticated'],
   // billing (each checks its caller)
   'public.tenant_standing(uuid)': ['authenticated'],
+  // capture (each checks its caller; complete/fail are server-only: service role)
+  'public.begin_repair_order_ocr(uuid,uuid,text)': ['authenticated'],
+  'public.save_repair_order_review(uuid,uuid,text,text,text,text,text,public.consent_source)': ['authenticated'],
+  'public.import_customers(uuid,jsonb,text)': ['authenticated'],
   // helpers called from policies (no USAGE on schema private, so not callable directly)
   'private.current_tenant_ids(public.member_role)': ['authenticated'],
 };
