@@ -40,7 +40,7 @@ const args = new Set(process.argv.slice(2));
 const flag = (name: string) => args.has(`--${name}`);
 const dbModeArg = [...args].find((a) => a.startsWith('--db='))?.slice(5) as
   | 'auto' | 'postgres' | 'pglite' | 'external' | undefined
-  ?? (process.env.SP_DB_MODE as 'auto' | 'postgres' | 'pglite' | 'external' | undefined);
+  ?? (process.env.SP_DB as 'auto' | 'postgres' | 'pglite' | 'external' | undefined);
 
 const STACK_PID = path.join(RUN_DIR, 'stack.pid');
 const stoppers: Array<{ name: string; stop: () => Promise<void> }> = [];
@@ -168,6 +168,9 @@ async function main() {
     log: logger('gateway'),
   }));
 
+  // What hosted projects keep in Vault for scheduled function calls (pg_cron → pg_net → /functions/v1/...):
+  // the project URL and a key. Migrations read them by name and never carry literals.
+  await putVaultSecrets(pool, { project_url: apiUrl(), cron_function_key: SERVICE_ROLE_KEY });
   track('scheduler', await startScheduler(db, { log: logger('scheduler') }));
 
   if (flag('web')) {
@@ -213,6 +216,14 @@ async function main() {
     log.info('             root@demo.servicepro.local / demo-root-pass (platform admin)');
   }
   log.info('`npm run status` prints every setting; Ctrl-C stops everything.');
+}
+
+async function putVaultSecrets(pool: pg.Pool, secrets: Record<string, string>) {
+  for (const [name, value] of Object.entries(secrets)) {
+    const { rows } = await pool.query('select id from vault.secrets where name = $1', [name]);
+    if (rows.length) await pool.query('select vault.update_secret($1, $2)', [rows[0].id, value]);
+    else await pool.query('select vault.create_secret($1, $2)', [value, name]);
+  }
 }
 
 function redact(url: string) {
