@@ -111,6 +111,10 @@ async function main() {
   if (!real.realTwilio) {
     track('twilio', await startTwilioEmulator({
       port: PORTS.twilio, accountSid: TWILIO.accountSid, authToken: TWILIO.authToken, log: logger('twilio'),
+      // Inbound texts and calls to the platform's shared number reach our webhooks, as the real number is set up.
+      sharedNumber: TWILIO.sharedNumber,
+      sharedNumberSmsUrl: `${webhookBase}/twilio-inbound`,
+      sharedNumberVoiceUrl: `${webhookBase}/twilio-voice`,
     }));
     Object.assign(providerEnv, {
       TWILIO_API_URL: twilioApiUrl(), TWILIO_ACCOUNT_SID: TWILIO.accountSid, TWILIO_AUTH_TOKEN: TWILIO.authToken,
