@@ -90,7 +90,7 @@ describe('repair-orders bucket', () => {
     // members of A
     expect((await w.ownerA.client.storage.from(BUCKET).download(path)).error).toBeNull();
     const listed = must(await w.adminA.client.storage.from(BUCKET).list(w.tenantA, { limit: 1000 }), 'list');
-    expect(listed.map((o) => o.name)).toContain(name);
+    expect(listed!.map((o) => o.name)).toContain(name);
     expect((await w.techA.client.storage.from(BUCKET).createSignedUrl(path, 60)).error).toBeNull();
 
     // B's owner: read, list, sign, overwrite, upload into A's folder, delete
@@ -114,7 +114,7 @@ describe('repair-orders bucket', () => {
 
     // the object is untouched by all of that
     const still = must(await w.ownerA.client.storage.from(BUCKET).download(path), 'A still reads it');
-    expect(still.size).toBe(sample().length);
+    expect(still!.size).toBe(sample().length);
   });
 
   it('treats a first path segment that is not a shop id as "not yours" (no cast error)', async () => {
@@ -156,7 +156,7 @@ describe('ro-ocr', () => {
     }
 
     // The stored photo no longer carries EXIF.
-    const stored = new Uint8Array(await must(await w.techA.client.storage.from(BUCKET).download(path), 'download').arrayBuffer());
+    const stored = new Uint8Array(await must(await w.techA.client.storage.from(BUCKET).download(path), 'download')!.arrayBuffer());
     expect(stripExif(stored).removed).toEqual([]);
     expect(stored.length).toBeLessThan(photo.length);
 
