@@ -1,0 +1,3 @@
+import { createHandler, depsFromEnv } from './deps.ts';
+
+Deno.serve(createHandler(depsFromEnv(Deno.env)));
