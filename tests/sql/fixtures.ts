@@ -25,6 +25,8 @@ export const FIXTURE_OVERRIDES: Record<string, Record<string, FixtureValue>> = {
   // The generic *hash* rule would already produce this; kept as the worked example of an override.
   invitations: { token_hash: () => randomBytes(32).toString('hex') },
   usage_events: { source_type: () => 'fixture', source_id: () => randomUUID() },
+  messages: { direction: () => 'outbound', status: () => 'pending' },
+  review_requests: { code: () => randomBytes(6).toString('hex') },
   // capture: the photo lives in the shop's own folder of the repair-orders bucket (check constraint)
   repair_orders: { photo_path: (ctx) => `${ctx.tenantId}/${randomUUID()}.jpg` },
 };

@@ -27,6 +27,9 @@ const EXECUTABLE: Record<string, Array<'anon' | 'authenticated'>> = {
   'public.begin_repair_order_ocr(uuid,uuid,text)': ['authenticated'],
   'public.save_repair_order_review(uuid,uuid,text,text,text,text,text,public.consent_source)': ['authenticated'],
   'public.import_customers(uuid,jsonb,text)': ['authenticated'],
+  // messaging (each checks its caller; the send path, webhooks and the dispatcher are service role only)
+  'public.messaging_pause_review_request(uuid,uuid,boolean)': ['authenticated'],
+  'public.messaging_cancel_message(uuid,uuid)': ['authenticated'],
   // helpers called from policies (no USAGE on schema private, so not callable directly)
   'private.current_tenant_ids(public.member_role)': ['authenticated'],
 };
