@@ -14,6 +14,7 @@ import { AcceptInvitePage } from '../features/tenancy/components/AcceptInvitePag
 import { HomePage } from '../features/home/components/HomePage.tsx';
 import { CaptureUnavailablePage } from './CaptureUnavailablePage.tsx';
 import { NotFoundPage } from './NotFoundPage.tsx';
+import { BillingPage } from '../features/billing/components/BillingPage.tsx';
 
 export interface RouteDef {
   path: string;
@@ -27,6 +28,8 @@ export const ROUTES: RouteDef[] = [
   { path: '/', access: 'shop', chrome: 'app', render: () => <HomePage /> },
   { path: '/capture', access: 'shop', chrome: 'app', render: () => <CaptureUnavailablePage /> },
   { path: '/members', access: 'shop', chrome: 'app', render: () => <MembersPage /> },
+  // every member sees the plans and banners; owners/admins subscribe, change plan and open the portal
+  { path: '/billing', access: 'shop', chrome: 'app', render: () => <BillingPage /> },
   { path: '/create-shop', access: 'auth', chrome: 'bare', render: () => <CreateShopPage /> },
   { path: '/sign-in', access: 'public', chrome: 'bare', render: () => <SignInPage /> },
   { path: '/sign-up', access: 'public', chrome: 'bare', render: () => <SignUpPage /> },

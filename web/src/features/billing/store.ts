@@ -1,0 +1,88 @@
+/**
+ * Billing page state: plans (read once), the shop's billing row, status and standing. A vanilla zustand store built
+ * from injected deps, so tests run it with a fake api. `go(url)` leaves for Stripe (Checkout, portal).
+ */
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import { useStore } from 'zustand';
+import { AppError, toAppError } from '../../lib/errors.ts';
+import { billingApi, type BillingApi } from './api.ts';
+import type { BillingInfo, Plan, Standing, TenantBillingState } from './model.ts';
+
+export interface BillingState {
+  tenantId: string | null;
+  plans: Plan[];
+  billing: BillingInfo | null;
+  tenant: TenantBillingState | null;
+  standing: Standing | null;
+  status: 'idle' | 'loading' | 'ready' | 'error';
+  error: AppError | null;
+  /** The plan whose button is busy (checkout/change), or 'portal'. */
+  busy: string | null;
+  actionError: AppError | null;
+  notice: string | null;
+  load(tenantId: string, opts?: { canManage?: boolean }): Promise<void>;
+  subscribe(plan: string): Promise<void>;
+  changePlan(plan: string): Promise<void>;
+  openPortal(): Promise<void>;
+}
+
+export interface BillingDeps {
+  api: BillingApi;
+  go: (url: string) => void;
+}
+
+export function createBillingStore(deps: BillingDeps): StoreApi<BillingState> {
+  let seq = 0;
+  return createStore<BillingState>((set, get) => {
+    const act = async (busy: string, fn: (tenantId: string) => Promise<void>) => {
+      const id = get().tenantId;
+      if (!id || get().busy) return;
+      set({ busy, actionError: null, notice: null });
+      try {
+        await fn(id);
+      } catch (e) {
+        set({ actionError: toAppError(e) });
+      } finally {
+        set({ busy: null });
+      }
+    };
+    return {
+      tenantId: null, plans: [], billing: null, tenant: null, standing: null,
+      status: 'idle', error: null, busy: null, actionError: null, notice: null,
+      async load(tenantId, opts = {}) {
+        const mine = ++seq;
+        set({ tenantId, status: 'loading', error: null, ...(get().tenantId !== tenantId ? { billing: null, tenant: null, standing: null } : {}) });
+        try {
+          const [plans, tenant, standing, billing] = await Promise.all([
+            get().plans.length ? Promise.resolve(get().plans) : deps.api.plans(),
+            deps.api.tenant(tenantId),
+            deps.api.standing(tenantId),
+            opts.canManage ? deps.api.billing(tenantId) : Promise.resolve(null),
+          ]);
+          if (mine !== seq) return;
+          set({ plans, tenant, standing, billing, status: 'ready' });
+        } catch (e) {
+          if (mine !== seq) return;
+          set({ status: 'error', error: toAppError(e) });
+        }
+      },
+      subscribe: (plan) => act(plan, async (id) => deps.go(await deps.api.checkout(id, plan))),
+      changePlan: (plan) => act(plan, async (id) => {
+        const r = await deps.api.changePlan(id, plan);
+        const label = get().plans.find((p) => p.id === r.plan)?.label ?? r.plan;
+        await get().load(id, { canManage: true });
+        set({ notice: `You are on ${label} now. The new limits apply right away; your setup stays as it is.` });
+      }),
+      openPortal: () => act('portal', async (id) => deps.go(await deps.api.portal(id))),
+    };
+  });
+}
+
+export const billingStore = createBillingStore({
+  api: billingApi,
+  go: (url) => { window.location.assign(url); },
+});
+
+export function useBilling<T>(selector: (s: BillingState) => T): T {
+  return useStore(billingStore, selector);
+}
