@@ -27,6 +27,7 @@ export const FIXTURE_OVERRIDES: Record<string, Record<string, FixtureValue>> = {
   usage_events: { source_type: () => 'fixture', source_id: () => randomUUID() },
   messages: { direction: () => 'outbound', status: () => 'pending' },
   review_requests: { code: () => randomBytes(6).toString('hex') },
+  usage_alerts: { metric: () => 'sms_segments', threshold: () => 80 },
   // capture: the photo lives in the shop's own folder of the repair-orders bucket (check constraint)
   repair_orders: { photo_path: (ctx) => `${ctx.tenantId}/${randomUUID()}.jpg` },
 };

@@ -27,6 +27,15 @@ const EXECUTABLE: Record<string, Array<'anon' | 'authenticated'>> = {
   'public.begin_repair_order_ocr(uuid,uuid,text)': ['authenticated'],
   'public.save_repair_order_review(uuid,uuid,text,text,text,text,text,public.consent_source)': ['authenticated'],
   'public.import_customers(uuid,jsonb,text)': ['authenticated'],
+  // usage metering (each checks its caller)
+  'public.aggregate_usage(date,date)': ['authenticated'],
+  'public.usage_summary(uuid)': ['authenticated'],
+  'public.check_limits(uuid)': ['authenticated'],
+  'public.can_use(uuid,text)': ['authenticated'],
+  'public.am_i_platform_admin()': ['authenticated'],
+  'public.admin_usage_overview(date,date)': ['authenticated'],
+  'public.admin_tenant_daily(uuid,date,date)': ['authenticated'],
+  'public.set_usage_settings(uuid,boolean)': ['authenticated'],
   // messaging (each checks its caller; the send path, webhooks and the dispatcher are service role only)
   'public.messaging_pause_review_request(uuid,uuid,boolean)': ['authenticated'],
   'public.messaging_cancel_message(uuid,uuid)': ['authenticated'],

@@ -14,7 +14,10 @@ import { AcceptInvitePage } from '../features/tenancy/components/AcceptInvitePag
 import { HomePage } from '../features/home/components/HomePage.tsx';
 import { CaptureUnavailablePage } from './CaptureUnavailablePage.tsx';
 import { NotFoundPage } from './NotFoundPage.tsx';
+import { UsagePage } from '../features/usage/components/UsagePage.tsx';
+import { AdminPage } from '../features/admin/components/AdminPage.tsx';
 import { BillingPage } from '../features/billing/components/BillingPage.tsx';
+import { ThreadPage } from '../features/messaging/components/ThreadPage.tsx';
 
 export interface RouteDef {
   path: string;
@@ -28,8 +31,13 @@ export const ROUTES: RouteDef[] = [
   { path: '/', access: 'shop', chrome: 'app', render: () => <HomePage /> },
   { path: '/capture', access: 'shop', chrome: 'app', render: () => <CaptureUnavailablePage /> },
   { path: '/members', access: 'shop', chrome: 'app', render: () => <MembersPage /> },
+  { path: '/usage', access: 'shop', chrome: 'app', render: () => <UsagePage /> },
   // every member sees the plans and banners; owners/admins subscribe, change plan and open the portal
   { path: '/billing', access: 'shop', chrome: 'app', render: () => <BillingPage /> },
+  // a customer's text thread (the customers page may embed <Thread tenantId customerId /> instead)
+  { path: '/customers/:id/thread', access: 'shop', chrome: 'app', render: (p) => <ThreadPage key={p.id} customerId={p.id ?? ''} /> },
+  // platform admins only: the page asks am_i_platform_admin() and shows "not found" to everyone else
+  { path: '/admin', access: 'auth', chrome: 'app', render: () => <AdminPage /> },
   { path: '/create-shop', access: 'auth', chrome: 'bare', render: () => <CreateShopPage /> },
   { path: '/sign-in', access: 'public', chrome: 'bare', render: () => <SignInPage /> },
   { path: '/sign-up', access: 'public', chrome: 'bare', render: () => <SignUpPage /> },
