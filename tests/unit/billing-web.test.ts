@@ -8,7 +8,7 @@ import {
 import { createBillingStore } from '../../web/src/features/billing/store.ts';
 import type { BillingApi } from '../../web/src/features/billing/api.ts';
 import { AppError } from '../../web/src/lib/errors.ts';
-import { featureWallDetailOf, wallSentence } from '../../web/src/lib/ui/FeatureWall.tsx';
+import { featureWallDetailOf, wallSentence } from '../../web/src/lib/featureWall.ts';
 
 const ROWS = [
   { id: 'pro', label: 'Pro', monthly_price_cents: 9900, trial_days: null, sms_segments: 1000, mms_messages: 200, voice_minutes: 1000, emails: 5000, ai_requests: 1000, sends_per_minute: 60, features: ['campaigns', 'ai_sms_agent'], sort_order: 2 },
