@@ -12,7 +12,11 @@ import { CreateShopPage } from '../features/tenancy/components/CreateShopPage.ts
 import { MembersPage } from '../features/tenancy/components/MembersPage.tsx';
 import { AcceptInvitePage } from '../features/tenancy/components/AcceptInvitePage.tsx';
 import { HomePage } from '../features/home/components/HomePage.tsx';
-import { CaptureUnavailablePage } from './CaptureUnavailablePage.tsx';
+import { CapturePage } from '../features/capture/components/CapturePage.tsx';
+import { ReviewPage } from '../features/capture/components/ReviewPage.tsx';
+import { CustomersPage, NewCustomerPage } from '../features/customers/components/CustomersPage.tsx';
+import { CustomerDetailPage } from '../features/customers/components/CustomerDetailPage.tsx';
+import { ImportPage } from '../features/customers/components/ImportPage.tsx';
 import { NotFoundPage } from './NotFoundPage.tsx';
 import { UsagePage } from '../features/usage/components/UsagePage.tsx';
 import { AdminPage } from '../features/admin/components/AdminPage.tsx';
@@ -29,7 +33,12 @@ export interface RouteDef {
 
 export const ROUTES: RouteDef[] = [
   { path: '/', access: 'shop', chrome: 'app', render: () => <HomePage /> },
-  { path: '/capture', access: 'shop', chrome: 'app', render: () => <CaptureUnavailablePage /> },
+  { path: '/capture', access: 'shop', chrome: 'app', render: () => <CapturePage /> },
+  { path: '/capture/review/:id', access: 'shop', chrome: 'app', render: (p) => <ReviewPage key={p.id} id={p.id ?? ''} /> },
+  { path: '/customers', access: 'shop', chrome: 'app', render: () => <CustomersPage /> },
+  { path: '/customers/new', access: 'shop', chrome: 'app', render: () => <NewCustomerPage /> },
+  { path: '/customers/import', access: 'shop', chrome: 'app', render: () => <ImportPage /> },
+  { path: '/customers/:id', access: 'shop', chrome: 'app', render: (p) => <CustomerDetailPage key={p.id} id={p.id ?? ''} /> },
   { path: '/members', access: 'shop', chrome: 'app', render: () => <MembersPage /> },
   { path: '/usage', access: 'shop', chrome: 'app', render: () => <UsagePage /> },
   // every member sees the plans and banners; owners/admins subscribe, change plan and open the portal
@@ -58,5 +67,6 @@ export function resolveRoute(pathname: string): { route: RouteDef; params: Param
 export const NAV_ITEMS: { to: string; label: string; icon: IconName }[] = [
   { to: '/', label: 'Home', icon: 'home' },
   { to: '/capture', label: 'Snap', icon: 'camera' },
+  { to: '/customers', label: 'Customers', icon: 'people' },
   { to: '/members', label: 'Members', icon: 'people' },
 ];

@@ -63,7 +63,8 @@ export function isRetryable(e: unknown): boolean {
   if (err.code === 'network_error') return true;
   const s = err.status;
   if (s === undefined || s === 0) return true;
-  return s >= 500 || s === 408 || s === 429;
+  // 401: the session lapsed; the photo waits until the technician is signed in again.
+  return s >= 500 || s === 401 || s === 408 || s === 429;
 }
 
 function describe(e: unknown): { code: string; message: string } {

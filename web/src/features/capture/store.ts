@@ -1,0 +1,114 @@
+/**
+ * Capture state: the outbox entries (saved on the phone, uploading, being read, waiting), upload progress, and the
+ * captures that became repair orders. The outbox drains when the app starts, when the connection comes back
+ * (`online`), when the app returns to the foreground (`visibilitychange`) and after each new photo.
+ */
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import { useStore } from 'zustand';
+import { errorMessage } from '../../lib/errors.ts';
+import { captureApi } from './api.ts';
+import { createOutbox, idbStorage, memoryStorage, type CaptureTransport, type DrainResult, type Outbox, type OutboxEntry, type OutboxStorage } from './outbox.ts';
+import { preparePhoto } from './photo.ts';
+import type { RepairOrder } from './model.ts';
+
+export interface CaptureState {
+  entries: OutboxEntry[];
+  /** Upload progress 0..1 by client id. */
+  progress: Record<string, number>;
+  /** Client id → the repair order it became (this session). */
+  completed: Record<string, RepairOrder>;
+  preparing: boolean;
+  /** A problem preparing or saving the photo on the phone (nothing was stored). */
+  error: string | null;
+  lastDrain: DrainResult | null;
+  /** Saves the photo in the outbox and starts sending it; returns its client id. */
+  capture(tenantId: string, file: Blob): Promise<string | null>;
+  drain(opts?: { includePermanent?: boolean }): Promise<void>;
+  discard(clientId: string): Promise<void>;
+  refresh(): Promise<void>;
+}
+
+export function createCaptureStore(deps: { storage: OutboxStorage; transport: CaptureTransport; prepare: (file: Blob) => Promise<Blob>; newId: () => string }): { store: StoreApi<CaptureState>; outbox: Outbox } {
+  let store: StoreApi<CaptureState>;
+  const outbox = createOutbox(deps.storage, deps.transport, {
+    onChange: (entries) => store.setState({ entries }),
+    onProgress: (id, f) => store.setState((s) => ({ progress: { ...s.progress, [id]: f } })),
+    onDone: (id, ro) => store.setState((s) => ({ completed: { ...s.completed, [id]: ro } })),
+  });
+  store = createStore<CaptureState>()((set, get) => ({
+    entries: [],
+    progress: {},
+    completed: {},
+    preparing: false,
+    error: null,
+    lastDrain: null,
+    async capture(tenantId, file) {
+      set({ preparing: true, error: null });
+      let clientId: string;
+      try {
+        const blob = await deps.prepare(file);
+        clientId = deps.newId();
+        await outbox.add({ clientId, tenantId, blob });
+      } catch (e) {
+        set({ preparing: false, error: errorMessage(e) });
+        return null;
+      }
+      set({ preparing: false });
+      void get().drain();
+      return clientId;
+    },
+    async drain(opts) {
+      const r = await outbox.drain(opts);
+      set({ lastDrain: r, entries: await outbox.list() });
+    },
+    async discard(clientId) {
+      await outbox.discard(clientId);
+    },
+    async refresh() {
+      set({ entries: await outbox.list() });
+    },
+  }));
+  return { store, outbox };
+}
+
+function browserOutboxStorage(): OutboxStorage {
+  return typeof indexedDB !== 'undefined' ? idbStorage() : memoryStorage();
+}
+
+const transport: CaptureTransport = {
+  upload: (entry, onProgress) => captureApi.uploadPhoto(entry.tenantId, entry.clientId, entry.blob, onProgress),
+  ocr: (tenantId, path, clientId) => captureApi.readRepairOrder(tenantId, path, clientId),
+};
+
+export const { store: captureStore } = createCaptureStore({
+  storage: browserOutboxStorage(),
+  transport,
+  prepare: (file) => preparePhoto(file),
+  newId: () => crypto.randomUUID(),
+});
+
+export function useCapture<T>(selector: (s: CaptureState) => T): T {
+  return useStore(captureStore, selector);
+}
+
+let started = false;
+/** Drain now and whenever the phone is back online or the app comes back to the foreground. Idempotent. */
+export function startCaptureSync(): void {
+  if (started || typeof window === 'undefined') return;
+  started = true;
+  const drain = () => { void captureStore.getState().drain().catch(() => {}); };
+  window.addEventListener('online', drain);
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') drain(); });
+  // Photos taken before the session was restored (or while signed out) go as soon as someone is signed in.
+  captureApi.onSignedIn(drain);
+  void captureStore.getState().refresh().then(drain, () => {});
+}
+
+// The outbox drains from app start, whatever screen opens first (routes import this module eagerly).
+if (typeof window !== 'undefined' && typeof document !== 'undefined') {
+  try {
+    startCaptureSync();
+  } catch {
+    // Not configured (the app shell says why); nothing to sync.
+  }
+}
