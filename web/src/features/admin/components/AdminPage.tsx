@@ -5,6 +5,7 @@ import { UsageChart } from '../../usage/components/UsageChart.tsx';
 import { adminApi, type DailyRow } from '../api.ts';
 import { cents, filterRows, rate, sortRows, toCsv, type OverviewRow, type SortKey } from '../model.ts';
 import { adminStore, useAdmin } from '../store.ts';
+import '../admin.css';
 
 const ymd = (d: Date) => d.toISOString().slice(0, 10);
 const monthStart = () => { const d = new Date(); return ymd(new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1))); };

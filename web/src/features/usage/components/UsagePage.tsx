@@ -6,6 +6,7 @@ import { usageApi } from '../api.ts';
 import { formatMoney, formatNumber, formatPeriod, usageCards, type UsageCard } from '../model.ts';
 import { limitsStore, summaryStore, useSummary } from '../store.ts';
 import { UsageChart } from './UsageChart.tsx';
+import '../usage.css';
 
 const LIMIT_NAMES: Record<string, string> = {
   sms_segments: 'SMS', mms: 'picture messages', voice_minutes: 'voice minutes', emails: 'emails',
