@@ -461,3 +461,35 @@ describe('trial end', () => {
     expect((await tenantRow(shop)).status).toBe('trialing');
   });
 });
+
+describe('order of concurrent reads and the overage choice', () => {
+  it('an older Stripe read applied after a newer one is ignored', async () => {
+    const { tenantId, sub, customer } = await quietSubscription();
+    const base = {
+      tenant_id: tenantId, customer_id: customer.id, subscription_id: sub.id, price_id: sub.items.data[0]!.price.id,
+      plan: 'starter', period_start: new Date(sub.items.data[0]!.current_period_start * 1000).toISOString(),
+      period_end: new Date(sub.items.data[0]!.current_period_end * 1000).toISOString(),
+      cancel_at_period_end: false, canceled_at: null, subscription_created: new Date(sub.created * 1000).toISOString(),
+    };
+    const newer = new Date().toISOString();
+    const older = new Date(Date.now() - 2000).toISOString();
+    const first = must(await w.service.rpc('billing_apply_subscription', { ...base, subscription_status: 'active', fetched_at: newer }), 'apply newer') as { status: string };
+    expect(first.status).toBe('active');
+    const late = must(await w.service.rpc('billing_apply_subscription', { ...base, subscription_status: 'past_due', fetched_at: older }), 'apply older') as { stale?: boolean; changed: boolean };
+    expect(late).toMatchObject({ stale: true, changed: false });
+    expect((await tenantRow(tenantId)).status).toBe('active');
+  }, 30_000);
+
+  it('an owner setting the overage policy is recorded as an explicit choice; a technician cannot set it', async () => {
+    const { rows: before } = await db().query('select overage_policy_chosen_at from public.tenants where id = $1', [w.tenantA]);
+    expect(before[0].overage_policy_chosen_at).toBeNull();
+    const tech = await w.techA.client.from('tenants').update({ overage_policy: 'metered' }).eq('id', w.tenantA).select('id');
+    expect(tech.data ?? []).toEqual([]);
+    must(await w.ownerA.client.from('tenants').update({ overage_policy: 'hard_stop' }).eq('id', w.tenantA), 'choose');
+    const { rows } = await db().query('select overage_policy, overage_policy_chosen_at from public.tenants where id = $1', [w.tenantA]);
+    expect(rows[0].overage_policy).toBe('hard_stop');
+    expect(rows[0].overage_policy_chosen_at).not.toBeNull();
+    const forged = await w.ownerA.client.from('tenants').update({ overage_policy_chosen_at: null }).eq('id', w.tenantA);
+    expect(forged.error?.code).toBe('42501');
+  });
+});

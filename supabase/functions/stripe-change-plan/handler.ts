@@ -25,6 +25,7 @@ export function createHandler(deps: ManageDeps): Handler {
       throw new HttpError(409, 'no_subscription', 'This shop has no active subscription: subscribe to a plan first.');
     }
     try {
+      let fetchedAt = new Date().toISOString();
       const current = snapshotOf(
         await deps.stripe.subscriptions.retrieve(billing.stripe_subscription_id) as unknown as SubscriptionLike,
         deps.priceIds,
@@ -36,6 +37,7 @@ export function createHandler(deps: ManageDeps): Handler {
       let snapshot = current;
       if (current.plan !== plan) {
         const price = await resolvePriceId(deps, plan);
+        fetchedAt = new Date().toISOString();
         const updated = await deps.stripe.subscriptions.update(current.subscriptionId, {
           items: [{ id: current.itemId, price }],
           proration_behavior: 'create_prorations',
@@ -43,7 +45,7 @@ export function createHandler(deps: ManageDeps): Handler {
         }, { idempotencyKey: `servicepro-change-${current.subscriptionId}-${current.itemId}-${current.priceId}-${price}` });
         snapshot = snapshotOf(updated as unknown as SubscriptionLike, deps.priceIds);
       }
-      const result = await applySnapshot(deps.db, tenantId, snapshot);
+      const result = await applySnapshot(deps.db, tenantId, snapshot, fetchedAt);
       deps.log.info('plan changed', { tenant_id: tenantId, from: current.plan, to: result.plan });
       return json(200, { plan: result.plan, status: result.status, changed: current.plan !== plan });
     } catch (e) {

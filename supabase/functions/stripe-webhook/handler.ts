@@ -64,6 +64,7 @@ async function planLabel(db: SupabaseClient, plan: string): Promise<string> {
 
 async function syncSubscription(deps: WebhookDeps, subscriptionId: string): Promise<Outcome> {
   let sub: Stripe.Subscription;
+  const fetchedAt = new Date().toISOString();
   try {
     sub = await deps.stripe.subscriptions.retrieve(subscriptionId);
   } catch (e) {
@@ -71,7 +72,7 @@ async function syncSubscription(deps: WebhookDeps, subscriptionId: string): Prom
     if (err.statusCode === 404) return { result: `subscription ${subscriptionId} not found at Stripe; ignored` };
     throw e;
   }
-  const applied = await applySubscription(deps.db, sub as unknown as SubscriptionLike, deps.priceIds);
+  const applied = await applySubscription(deps.db, sub as unknown as SubscriptionLike, deps.priceIds, fetchedAt);
   if (!applied) return { result: `customer ${idOf(sub.customer)} is not a ServicePro shop; ignored` };
   const r = applied.result;
   if (r.status === 'active' && !r.ignored) {
@@ -82,7 +83,8 @@ async function syncSubscription(deps: WebhookDeps, subscriptionId: string): Prom
   }
   return {
     tenantId: applied.tenantId,
-    result: r.ignored ? `subscription ${sub.id} (${sub.status}) is not the shop's current one; ignored`
+    result: r.stale ? `${sub.id} ${sub.status}: an older read than the one applied; ignored`
+      : r.ignored ? `subscription ${sub.id} (${sub.status}) is not the shop's current one; ignored`
       : `${sub.id} ${sub.status}: ${r.previous_status} → ${r.status}, plan ${r.plan}` +
         `${r.changed ? '' : ' (unchanged)'}${r.period_reset ? ', quota period reset' : ''}`,
   };

@@ -24,6 +24,8 @@ export function dbError(what: string, error: { code?: string; message: string })
 export interface ApplyResult {
   changed: boolean;
   ignored: boolean;
+  /** The read was older than the one already applied. */
+  stale?: boolean;
   previous_status: string;
   status: string;
   plan: string;
@@ -37,7 +39,13 @@ export async function tenantForCustomer(db: SupabaseClient, customerId: string):
   return (data as string | null) ?? null;
 }
 
-export async function applySnapshot(db: SupabaseClient, tenantId: string, s: SubscriptionSnapshot): Promise<ApplyResult> {
+/**
+ * `fetchedAt`: when the Stripe read that produced `s` started (ISO). A read older than the last one applied is
+ * ignored by the SQL, so concurrent deliveries cannot leave an older state behind.
+ */
+export async function applySnapshot(
+  db: SupabaseClient, tenantId: string, s: SubscriptionSnapshot, fetchedAt?: string,
+): Promise<ApplyResult> {
   const { data, error } = await db.rpc('billing_apply_subscription', {
     tenant_id: tenantId,
     customer_id: s.customerId,
@@ -50,6 +58,7 @@ export async function applySnapshot(db: SupabaseClient, tenantId: string, s: Sub
     cancel_at_period_end: s.cancelAtPeriodEnd,
     canceled_at: s.canceledAt,
     subscription_created: s.created,
+    fetched_at: fetchedAt ?? null,
   });
   if (error) throw dbError('billing_apply_subscription', error);
   return data as ApplyResult;
@@ -57,11 +66,11 @@ export async function applySnapshot(db: SupabaseClient, tenantId: string, s: Sub
 
 /** Snapshot + apply for a subscription object fresh from the Stripe API. Null when the customer is not ours. */
 export async function applySubscription(
-  db: SupabaseClient, sub: SubscriptionLike, priceIds: PriceIds,
+  db: SupabaseClient, sub: SubscriptionLike, priceIds: PriceIds, fetchedAt?: string,
 ): Promise<{ tenantId: string; snapshot: SubscriptionSnapshot; result: ApplyResult } | null> {
   const snapshot = snapshotOf(sub, priceIds);
   const tenantId = await tenantForCustomer(db, snapshot.customerId);
   if (!tenantId) return null;
-  const result = await applySnapshot(db, tenantId, snapshot);
+  const result = await applySnapshot(db, tenantId, snapshot, fetchedAt);
   return { tenantId, snapshot, result };
 }
