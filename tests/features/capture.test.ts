@@ -420,3 +420,67 @@ describe('customers and consent across shops', () => {
     expect(still).toEqual({ name: 'Cross Test' });
   });
 });
+
+describe('CSV import end to end (PWA logic → import_customers in batches)', () => {
+  it('imports a 10,000-row file with a BOM, semicolons, duplicates and bad rows; the same file again changes nothing', async () => {
+    const { parseCsv, guessMapping, normaliseRecords, rpcBatches } = await import('../../web/src/features/customers/csv.ts');
+    const prefix = String(200 + Math.floor(Math.random() * 700)); // a fresh exchange per run: +1 415 <prefix> xxxx
+    const lines = ['\uFEFFNom;Téléphone;Véhicule;SMS opt-in'];
+    for (let i = 0; i < 10_000; i++) {
+      if (i % 1000 === 999) { lines.push(`Bad ${i};not a phone;;yes`); continue; }
+      const n = String(i % 9500).padStart(4, '0'); // 500 numbers appear twice: merged in the file
+      lines.push(`"Client ${i}, Jr";(415) ${prefix}-${n};Car ${i % 5};${i % 3 === 0 ? 'oui' : 'non'}`);
+    }
+    const parsed = parseCsv(lines.join('\r\n'));
+    const mapping = guessMapping(parsed.headers);
+    mapping[0] = 'name'; // "Nom" is guessed as a last name; the technician maps it to the full name
+    const result = normaliseRecords(parsed, mapping, { defaultCountry: 'US' });
+    expect(result.rejected).toHaveLength(10);
+    expect(result.customers.length + result.merged.length + result.rejected.length).toBe(10_000);
+    const batches = rpcBatches(result.customers);
+    const file = `export-${prefix}.csv`;
+
+    const send = async () => {
+      const statuses: Record<string, number> = {};
+      for (const b of batches) {
+        const out = must(await w.adminA.client.rpc('import_customers', { tenant_id: w.tenantA, rows: b, file_name: file }), 'batch') as { status: string }[];
+        for (const o of out) statuses[o.status] = (statuses[o.status] ?? 0) + 1;
+      }
+      return statuses;
+    };
+    const snapshot = async () => (await db().query(
+      `select count(*)::int as customers, max(updated_at) as last_update,
+              (select count(*)::int from public.consent_events e where e.tenant_id = $1 and e.source_detail = $3) as consents
+         from public.customers c where c.tenant_id = $1 and c.phone like $2`,
+      [w.tenantA, `+1415${prefix}%`, `csv import: ${file}`])).rows[0];
+
+    const t0 = Date.now();
+    const first = await send();
+    const firstMs = Date.now() - t0;
+    expect(first.rejected ?? 0).toBe(0);
+    expect(first.created).toBe(result.customers.length);
+    const after = await snapshot();
+    expect(after.customers).toBe(result.customers.length);
+    expect(after.consents).toBe(result.customers.filter((c) => c.consent).length);
+
+    const second = await send();
+    expect(Object.keys(second)).toEqual(['unchanged']);
+    expect(await snapshot()).toEqual(after);
+    console.info(`[capture] 10,000-row import: ${batches.length} batches, first pass ${firstMs} ms`);
+  }, 240_000);
+});
+
+describe('usage from ro-ocr', () => {
+  it('records ai_requests per attempt and ocr_pages once per repair order', async () => {
+    const cid = randomUUID();
+    const row = must(await w.techA.client.rpc('begin_repair_order_ocr', { tenant_id: w.tenantA, client_id: cid, photo_path: `${w.tenantA}/${cid}.jpg` }), 'begin') as { id: string };
+    must(await w.service.rpc('fail_repair_order_ocr', { repair_order_id: row.id, error_code: 'ocr_rate_limited', error_message: 'busy', ai_requests: 1, attempt_id: 'a1' }), 'fail');
+    must(await w.service.rpc('complete_repair_order_ocr', { repair_order_id: row.id, raw_text: 't', parsed: {}, engine: 'openai:gpt-4o-mini', ai_requests: 2, attempt_id: 'a2' }), 'complete');
+    // a replayed completion changes nothing
+    must(await w.service.rpc('complete_repair_order_ocr', { repair_order_id: row.id, raw_text: 't', parsed: {}, engine: 'openai:gpt-4o-mini', ai_requests: 2, attempt_id: 'a3' }), 'complete again');
+    const { rows } = await db().query(
+      `select metric, sum(quantity)::int as n from public.usage_events where tenant_id = $1 and (source_id = $2 or source_id like $3) group by metric order by metric`,
+      [w.tenantA, row.id, `${row.id}/%`]);
+    expect(rows).toEqual([{ metric: 'ai_requests', n: 3 }, { metric: 'ocr_pages', n: 1 }]);
+  });
+});
