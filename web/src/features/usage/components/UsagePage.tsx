@@ -83,7 +83,7 @@ export function UsagePage() {
           <p className="muted">Billing period: {formatPeriod(s.currentPeriod.start, s.currentPeriod.end)} (UTC) ·
             day {Math.ceil(s.currentPeriod.daysElapsed)} of {Math.round(s.currentPeriod.daysTotal)}</p>
           {s.alerts.length ? (
-            <Alert>
+            <Alert kind="info" title="Usage alert">
               {s.alerts.map((a) => `${a.threshold >= 100 ? 'All' : `${a.threshold}%`} of this period's ${LIMIT_NAMES[a.metric] ?? a.metric} used (${formatNumber(a.used)} of ${formatNumber(a.cap)}).`).join(' ')}
             </Alert>
           ) : null}
