@@ -53,7 +53,8 @@ function fakeApi(over: Partial<BillingApi> = {}): BillingApi {
   return {
     plans: vi.fn(async () => plans),
     billing: vi.fn(async () => ({ status: 'active', plan: 'starter', currentPeriodEnd: null, cancelAtPeriodEnd: false, latestInvoiceStatus: 'paid', lastPaymentAt: null })),
-    tenant: vi.fn(async () => ({ status: 'active' as const, plan: 'starter', trialEndsAt: null })),
+    tenant: vi.fn(async () => ({ status: 'active' as const, plan: 'starter', trialEndsAt: null, overagePolicy: 'hard_stop' as const, overageChosenAt: null })),
+    setOveragePolicy: vi.fn(async () => {}),
     standing: vi.fn(async () => 'ok' as const),
     checkout: vi.fn(async () => 'https://checkout.example/cs_1'),
     portal: vi.fn(async () => 'https://portal.example/bps_1'),
@@ -94,6 +95,17 @@ describe('billing store', () => {
     await s.getState().changePlan('pro');
     expect(api.changePlan).toHaveBeenCalledWith('t1', 'pro');
     expect(s.getState().notice).toMatch(/You are on Pro now.*your setup stays as it is/);
+  });
+});
+
+describe('overage choice', () => {
+  it('saves the policy, reloads the shop and says what it means', async () => {
+    const api = fakeApi();
+    const s = createBillingStore({ api, go: vi.fn() });
+    await s.getState().load('t1', { canManage: true });
+    await s.getState().setOveragePolicy('metered');
+    expect(api.setOveragePolicy).toHaveBeenCalledWith('t1', 'metered');
+    expect(s.getState().notice).toMatch(/\$0\.03/);
   });
 });
 

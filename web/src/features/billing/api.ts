@@ -1,7 +1,7 @@
 /** Billing calls: the only billing module that talks to Supabase. Throws AppError on failure. */
 import { supabase } from '../../lib/supabase.ts';
 import { fromFunctionsError, toAppError } from '../../lib/errors.ts';
-import { parseBilling, parsePlans, type BillingInfo, type Plan, type Standing, type TenantBillingState } from './model.ts';
+import { parseBilling, parsePlans, type BillingInfo, type OveragePolicy, type Plan, type Standing, type TenantBillingState } from './model.ts';
 
 export interface BillingApi {
   plans(): Promise<Plan[]>;
@@ -12,6 +12,8 @@ export interface BillingApi {
   checkout(tenantId: string, plan: string): Promise<string>;
   portal(tenantId: string): Promise<string>;
   changePlan(tenantId: string, plan: string): Promise<{ plan: string; status: string }>;
+  /** Owners/admins: hard stop at the cap, or $0.03 per extra segment billed on the subscription. */
+  setOveragePolicy(tenantId: string, policy: OveragePolicy): Promise<void>;
 }
 
 async function invoke<T>(fn: string, body: Record<string, unknown>): Promise<T> {
@@ -36,10 +38,17 @@ export const billingApi: BillingApi = {
     return parseBilling(data);
   },
   async tenant(tenantId) {
-    const { data, error } = await supabase().from('tenants').select('status, plan, trial_ends_at').eq('id', tenantId).single();
+    const { data, error } = await supabase().from('tenants')
+      .select('status, plan, trial_ends_at, overage_policy, overage_policy_chosen_at').eq('id', tenantId).single();
     if (error) throw toAppError(error);
-    const r = data as { status: TenantBillingState['status']; plan: string; trial_ends_at: string | null };
-    return { status: r.status, plan: r.plan, trialEndsAt: r.trial_ends_at };
+    const r = data as {
+      status: TenantBillingState['status']; plan: string; trial_ends_at: string | null;
+      overage_policy: OveragePolicy; overage_policy_chosen_at: string | null;
+    };
+    return {
+      status: r.status, plan: r.plan, trialEndsAt: r.trial_ends_at,
+      overagePolicy: r.overage_policy, overageChosenAt: r.overage_policy_chosen_at,
+    };
   },
   async standing(tenantId) {
     const { data, error } = await supabase().rpc('tenant_standing', { tenant_id: tenantId });
@@ -54,5 +63,10 @@ export const billingApi: BillingApi = {
   },
   async changePlan(tenantId, plan) {
     return invoke<{ plan: string; status: string }>('stripe-change-plan', { tenant_id: tenantId, plan });
+  },
+  async setOveragePolicy(tenantId, policy) {
+    const { data, error } = await supabase().from('tenants').update({ overage_policy: policy }).eq('id', tenantId).select('id');
+    if (error) throw toAppError(error);
+    if (!data?.length) throw toAppError({ code: 'forbidden', message: 'forbidden: only owners and admins choose the overage policy' });
   },
 };

@@ -33,7 +33,12 @@ export interface TenantBillingState {
   status: 'trialing' | 'active' | 'past_due' | 'suspended' | 'canceled';
   plan: string;
   trialEndsAt: string | null;
+  overagePolicy: OveragePolicy;
+  /** null: the default nobody chose. */
+  overageChosenAt: string | null;
 }
+
+export type OveragePolicy = 'hard_stop' | 'metered';
 
 const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 const num = (v: unknown) => (typeof v === 'number' ? v : Number(v ?? 0));

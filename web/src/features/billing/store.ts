@@ -6,7 +6,7 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import { useStore } from 'zustand';
 import { AppError, toAppError } from '../../lib/errors.ts';
 import { billingApi, type BillingApi } from './api.ts';
-import type { BillingInfo, Plan, Standing, TenantBillingState } from './model.ts';
+import type { BillingInfo, OveragePolicy, Plan, Standing, TenantBillingState } from './model.ts';
 
 export interface BillingState {
   tenantId: string | null;
@@ -24,6 +24,7 @@ export interface BillingState {
   subscribe(plan: string): Promise<void>;
   changePlan(plan: string): Promise<void>;
   openPortal(): Promise<void>;
+  setOveragePolicy(policy: OveragePolicy): Promise<void>;
 }
 
 export interface BillingDeps {
@@ -74,6 +75,13 @@ export function createBillingStore(deps: BillingDeps): StoreApi<BillingState> {
         set({ notice: `You are on ${label} now. The new limits apply right away; your setup stays as it is.` });
       }),
       openPortal: () => act('portal', async (id) => deps.go(await deps.api.portal(id))),
+      setOveragePolicy: (policy) => act('overage', async (id) => {
+        await deps.api.setOveragePolicy(id, policy);
+        set({ tenant: await deps.api.tenant(id) });
+        set({ notice: policy === 'metered'
+          ? 'Past your plan\'s texts, each extra segment is billed at $0.03 on your subscription.'
+          : 'Past your plan\'s texts, sending stops until you upgrade or the next period starts.' });
+      }),
     };
   });
 }

@@ -95,6 +95,23 @@ export function BillingPage() {
         </p>
       ) : null}
 
+      {canManage && shop && hasLive ? (
+        <fieldset className="card overage-choice" disabled={!!busy}>
+          <legend>When the month's texts run out</legend>
+          <label>
+            <input type="radio" name="overage" checked={shop.overagePolicy === 'hard_stop'}
+              onChange={() => void billingStore.getState().setOveragePolicy('hard_stop')} />{' '}
+            Stop sending and show an upgrade prompt (default)
+          </label>
+          <label>
+            <input type="radio" name="overage" checked={shop.overagePolicy === 'metered'}
+              onChange={() => void billingStore.getState().setOveragePolicy('metered')} />{' '}
+            Keep sending: $0.03 per extra segment on the next invoice
+          </label>
+          {!shop.overageChosenAt ? <p className="muted">Not chosen yet: "ready for pickup" notices are never blocked until you choose.</p> : null}
+        </fieldset>
+      ) : null}
+
       {visible.length ? (
         <>
           <div className="plan-grid">
