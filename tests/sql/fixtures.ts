@@ -30,6 +30,20 @@ export const FIXTURE_OVERRIDES: Record<string, Record<string, FixtureValue>> = {
   usage_alerts: { metric: () => 'sms_segments', threshold: () => 80 },
   // capture: the photo lives in the shop's own folder of the repair-orders bucket (check constraint)
   repair_orders: { photo_path: (ctx) => `${ctx.tenantId}/${randomUUID()}.jpg` },
+  // telephony: Twilio SID shapes (check constraints); the sealed token is base64 (never a real token)
+  tenant_phone_numbers: {
+    e164: () => `+1303555${String(randomInt(0, 10_000)).padStart(4, '0')}`,
+    twilio_number_sid: () => `PN${randomBytes(16).toString('hex')}`,
+    subaccount_sid: () => `AC${randomBytes(16).toString('hex')}`,
+  },
+  tenant_twilio_credentials: {
+    account_sid: () => `AC${randomBytes(16).toString('hex')}`,
+    auth_token_ciphertext: () => randomBytes(48).toString('base64'),
+    nonce: () => randomBytes(12).toString('base64'),
+    kind: () => 'byo',
+    key_id: () => 'fixture',
+  },
+  voicemails: { call_sid: () => `CA${randomBytes(16).toString('hex')}`, from_phone: () => '+13035550142' },
 };
 
 /**

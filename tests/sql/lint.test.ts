@@ -39,6 +39,8 @@ const EXECUTABLE: Record<string, Array<'anon' | 'authenticated'>> = {
   // messaging (each checks its caller; the send path, webhooks and the dispatcher are service role only)
   'public.messaging_pause_review_request(uuid,uuid,boolean)': ['authenticated'],
   'public.messaging_cancel_message(uuid,uuid)': ['authenticated'],
+  // telephony (security invoker: RLS decides; the webhook RPCs are service role only)
+  'public.customer_voicemails(uuid,uuid,text)': ['authenticated'],
   // helpers called from policies (no USAGE on schema private, so not callable directly)
   'private.current_tenant_ids(public.member_role)': ['authenticated'],
 };

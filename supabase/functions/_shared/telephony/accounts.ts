@@ -41,7 +41,7 @@ export interface CredentialStore {
   /** The shop and token of an account SID we manage (webhooks name their AccountSid). */
   byAccountSid(accountSid: string): Promise<TenantAccount | null>;
   /** Re-encrypts every row not under the active key. */
-  rotate(): Promise<{ rotated: number; total: number }>;
+  rotate(): Promise<{ rotated: number; total: number; unreadable: number }>;
 }
 
 export function credentialStore(db: SupabaseClient, ring: () => Promise<Keyring>): CredentialStore {
@@ -96,9 +96,17 @@ export function credentialStore(db: SupabaseClient, ring: () => Promise<Keyring>
       if (error) throw dbDown();
       const rows = data as Row[];
       let rotated = 0;
+      let unreadable = 0;
       for (const r of rows) {
         if (r.key_id === keyring.activeKeyId) continue;
-        const plain = await openRow(r);
+        let plain: TenantAccount;
+        try {
+          plain = await openRow(r);
+        } catch {
+          // Its key is not loaded (or the row was altered): leave it, count it; the old key must stay until 0.
+          unreadable++;
+          continue;
+        }
         const s = await seal(keyring, plain.authToken, { tenantId: r.tenant_id, kind: r.kind, accountSid: r.account_sid });
         // Only replace the row we read (a concurrent save under the new key wins).
         const { error: upErr, data: up } = await db.from('tenant_twilio_credentials')
@@ -107,7 +115,7 @@ export function credentialStore(db: SupabaseClient, ring: () => Promise<Keyring>
         if (upErr) throw dbDown();
         rotated += (up ?? []).length;
       }
-      return { rotated, total: rows.length };
+      return { rotated, total: rows.length, unreadable };
     },
   };
 }
