@@ -1,10 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two kinds of tests:
+ * Three kinds of tests:
  * - `unit`: pure code (parsers, handlers with fake deps, SQL-free logic). No stack needed.
  * - `stack`: everything that talks to the running local stack (contract, RLS, features) through
  *   supabase-js or SQL. Its global setup reuses a healthy stack or starts one and stops it afterwards.
+ * - `e2e`: the built PWA in Debian's headless Chromium (playwright-core) against the stack; skipped, saying why,
+ *   only when /usr/bin/chromium is missing.
  */
 export default defineConfig({
   test: {
@@ -24,6 +26,19 @@ export default defineConfig({
           globalSetup: ['tests/helpers/global-setup.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['tests/e2e/**/*.test.ts'],
+          environment: 'node',
+          // Acquires the stack, builds the PWA once and serves it; skips (saying why) without Debian's Chromium.
+          globalSetup: ['tests/e2e/global-setup.ts'],
+          // One browser per file; files run one after another so timings stay honest and the machine stays calm.
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
         },
       },
     ],
