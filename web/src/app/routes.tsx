@@ -22,6 +22,7 @@ import { UsagePage } from '../features/usage/components/UsagePage.tsx';
 import { AdminPage } from '../features/admin/components/AdminPage.tsx';
 import { BillingPage } from '../features/billing/components/BillingPage.tsx';
 import { ThreadPage } from '../features/messaging/components/ThreadPage.tsx';
+import { PhonePage } from '../features/phone/components/PhonePage.tsx';
 
 export interface RouteDef {
   path: string;
@@ -45,6 +46,8 @@ export const ROUTES: RouteDef[] = [
   { path: '/billing', access: 'shop', chrome: 'app', render: () => <BillingPage /> },
   // a customer's text thread (the customers page may embed <Thread tenantId customerId /> instead)
   { path: '/customers/:id/thread', access: 'shop', chrome: 'app', render: (p) => <ThreadPage key={p.id} customerId={p.id ?? ''} /> },
+  // the shop's phone number: owners/admins manage it, every member sees it and the voicemails
+  { path: '/settings/phone', access: 'shop', chrome: 'app', render: () => <PhonePage /> },
   // platform admins only: the page asks am_i_platform_admin() and shows "not found" to everyone else
   { path: '/admin', access: 'auth', chrome: 'app', render: () => <AdminPage /> },
   { path: '/create-shop', access: 'auth', chrome: 'bare', render: () => <CreateShopPage /> },
