@@ -101,7 +101,7 @@ describe('credential sealing', () => {
     const key = generateKey();
     await expect(loadKeyring('not json', 'k1')).rejects.toThrow(/not valid JSON/);
     await expect(loadKeyring(JSON.stringify({ k1: 'c2hvcnQ=' }), 'k1')).rejects.toThrow(/exactly 32 bytes/);
-    const e = await loadKeyring(JSON.stringify({ k1: key }), 'k9').catch((x) => x as Error);
+    const e = (await loadKeyring(JSON.stringify({ k1: key }), 'k9').catch((x) => x)) as Error;
     expect(e.message).toMatch(/TELEPHONY_ACTIVE_KEY_ID/);
     expect(e.message).not.toContain(key);
   });

@@ -33,9 +33,9 @@ export function b64encode(bytes: Uint8Array): string {
   return btoa(bin);
 }
 
-export function b64decode(s: string): Uint8Array {
+export function b64decode(s: string): Uint8Array<ArrayBuffer> {
   const bin = atob(s);
-  const out = new Uint8Array(bin.length);
+  const out = new Uint8Array(new ArrayBuffer(bin.length));
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
 }
@@ -54,11 +54,11 @@ export async function loadKeyring(keysJson: string, activeKeyId: string): Promis
   const keys = new Map<string, CryptoKey>();
   for (const [id, v] of Object.entries(parsed as Record<string, unknown>)) {
     if (!KEY_ID.test(id)) throw new KeyringError(`TELEPHONY_KEYS: key id "${id.slice(0, 64)}" must match ${KEY_ID}.`);
-    let raw: Uint8Array;
+    let raw: Uint8Array<ArrayBuffer>;
     try {
-      raw = typeof v === 'string' ? b64decode(v) : new Uint8Array();
+      raw = typeof v === 'string' ? b64decode(v) : new Uint8Array(new ArrayBuffer(0));
     } catch {
-      raw = new Uint8Array();
+      raw = new Uint8Array(new ArrayBuffer(0));
     }
     if (raw.length !== 32) throw new KeyringError(`TELEPHONY_KEYS: key "${id}" must be base64 of exactly 32 bytes.`);
     keys.set(id, await crypto.subtle.importKey('raw', raw, { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']));
