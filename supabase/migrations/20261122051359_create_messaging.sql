@@ -488,6 +488,15 @@ begin
     if v_customer is null then
       raise exception 'customer_required: review requests go to a saved customer' using errcode = '22023';
     end if;
+    -- Serialise review requests per customer so two concurrent ones cannot both pass the 90-day check.
+    perform pg_advisory_xact_lock(hashtextextended('review_request:' || v_tenant::text || ':' || v_customer::text, 0));
+    -- A concurrent retry of the same request committed while we waited: answer with it.
+    select * into v_existing from public.messages m
+    where m.tenant_id = v_tenant and m.idempotency_key = messaging_reserve_send.idempotency_key;
+    if found then
+      return jsonb_build_object('id', v_existing.id, 'status', v_existing.status, 'segments', v_existing.segments,
+        'send_at', v_existing.send_at, 'replayed', true);
+    end if;
     if exists (select 1 from public.review_requests r
                where r.tenant_id = v_tenant and r.customer_id = v_customer and r.status <> 'canceled'
                  and r.status <> 'failed' and r.created_at > now() - interval '90 days') then

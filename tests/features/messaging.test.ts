@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import twilio from 'twilio';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCronJobNow } from '../../local/db/scheduler.ts';
 import { quietHoursDecision } from '../../supabase/functions/_shared/messaging/quiet-hours.ts';
 import { asUser, closeDb, db, sqlError } from '../helpers/db.ts';
 import { env } from '../helpers/env.ts';
@@ -204,6 +205,18 @@ describe('send-sms', () => {
     const asUserCall = await fetch(fn('message-dispatcher'), { method: 'POST', headers: { Authorization: `Bearer ${await token(w.ownerA)}`, apikey: env.anonKey } });
     expect(asUserCall.status).toBe(403);
   });
+
+  it('the cron job (pg_cron → pg_net → message-dispatcher, URL and key from Vault) sends due texts', async () => {
+    const c = await customer(w.tenantA);
+    const r = await send(w.ownerA, { tenant_id: w.tenantA, customer_id: c.id, body: 'Cron one' });
+    await db().query(`update public.messages set status = 'scheduled', send_at = now() - interval '1 second', twilio_sid = null where id = $1`, [r.body.message.id]);
+    const before = (await emuMessagesTo(c.phone)).length;
+    const job = await runCronJobNow(env.dbUrl, 'messaging-dispatcher');
+    expect(job.status, job.message).toBe('succeeded');
+    const row = await waitFor(() => messageRow(r.body.message.id), (m) => m.status !== 'scheduled' && m.status !== 'pending', 15_000);
+    expect(row.twilio_sid).toMatch(/^SM/);
+    expect((await emuMessagesTo(c.phone)).length).toBe(before + 1);
+  }, 30_000);
 
   it('opted-out recipients get 422 opted_out without a Twilio call', async () => {
     const c = await customer(w.tenantA);
@@ -485,6 +498,21 @@ describe('review requests', () => {
     expect((await db().query('select paused_at from public.review_requests where id = $1', [rows[0].id])).rows[0].paused_at).not.toBeNull();
     const foreign = await w.ownerB.client.rpc('messaging_pause_review_request', { tenant_id: w.tenantA, review_request_id: rows[0].id, paused: false });
     expect(foreign.error?.code).toBe('42501');
+  });
+
+  it('concurrent review requests: one per customer (others 409), and a concurrent retry replays the first', async () => {
+    const c = await customer(w.tenantA);
+    const key = randomUUID();
+    const rs = await Promise.all([
+      ...Array.from({ length: 3 }, () => send(w.ownerA, { tenant_id: w.tenantA, customer_id: c.id, template: 'review_request', idempotency_key: key })),
+      ...Array.from({ length: 3 }, () => send(w.adminA, { tenant_id: w.tenantA, customer_id: c.id, template: 'review_request' })),
+    ]);
+    const ok = rs.filter((r) => r.status === 200);
+    expect(new Set(ok.map((r) => r.body.message.id)).size).toBe(1);
+    expect(rs.filter((r) => r.status === 409).every((r) => r.body.code === 'review_recently_requested')).toBe(true);
+    expect(ok.length + rs.filter((r) => r.status === 409).length).toBe(6);
+    const n = await db().query('select count(*)::int as n from public.review_requests where customer_id = $1', [c.id]);
+    expect(n.rows[0].n).toBe(1);
   });
 
   it('one reminder after N days unless clicked or replied', async () => {
