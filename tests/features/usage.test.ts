@@ -321,3 +321,25 @@ describe('schedule', () => {
     expect(last.status).toBe('succeeded');
   });
 });
+
+describe('daily usage email setting', () => {
+  it('owners and admins switch it; the scheduler claims each shop once per UTC day', async () => {
+    const t = w.tenantA;
+    const e = await sqlError(sqlRpc(w.techA.id, 'select public.set_usage_settings($1, true)', [t]));
+    expect([e.code, e.message.split(':')[0]]).toEqual(['42501', 'forbidden']);
+    expect((await sqlError(sqlRpc(w.ownerB.id, 'select public.set_usage_settings($1, true)', [t]))).code).toBe('42501');
+    await sqlRpc(w.adminA.id, 'select public.set_usage_settings($1, true)', [t]);
+    const seen = await asUser(w.ownerA.id, async (c) => (await c.query('select daily_email from public.usage_settings where tenant_id = $1', [t])).rows);
+    expect(seen).toEqual([{ daily_email: true }]);
+    const claim = () => asUser(null, async (c) => (await c.query('select * from public.usage_claim_daily_emails(1000) where tenant_id = $1', [t])).rows,
+      { claims: { role: 'service_role' } as never });
+    const first = await claim();
+    expect(first).toHaveLength(1);
+    expect(first[0].owner_emails).toEqual([w.ownerA.email]);
+    expect(first[0].limits.limits).toHaveLength(6);
+    expect(await claim()).toEqual([]);
+    // members cannot claim (server-only RPC)
+    expect((await sqlError(sqlRpc(w.ownerA.id, 'select count(*) from public.usage_claim_daily_emails(10)'))).code).toBe('42501');
+    await sqlRpc(w.ownerA.id, 'select public.set_usage_settings($1, false)', [t]);
+  });
+});
