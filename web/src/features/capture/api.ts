@@ -164,8 +164,11 @@ export const captureApi = {
     });
     if (error) {
       const e = await fromFunctionsError(error);
-      if ((e.status === 404 && !/_not_found$/.test(e.code)) || /function not found/i.test(e.message)) {
-        throw new AppError('messaging_unavailable', 'Texting is not set up on this server yet (the send-sms function is missing). Nothing was sent.', 404);
+      const unreachable = e.code === NETWORK && (typeof navigator === 'undefined' || navigator.onLine);
+      if ((e.status === 404 && !/_not_found$/.test(e.code)) || /function not found/i.test(e.message) || unreachable) {
+        throw new AppError('messaging_unavailable', unreachable
+          ? 'Texting could not be reached: the send-sms function may not be deployed on this server yet. Nothing was sent.'
+          : 'Texting is not set up on this server yet (the send-sms function is missing). Nothing was sent.', e.status);
       }
       throw e;
     }

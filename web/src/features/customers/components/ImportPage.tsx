@@ -177,7 +177,7 @@ export function ImportPage() {
               busy={progress !== null}
               busyLabel={progress ? `Importing… ${progress.done} of ${progress.total} batches` : 'Importing…'}
             >
-              Import {result.customers.length.toLocaleString()} customers
+              Import {result.customers.length.toLocaleString()} {result.customers.length === 1 ? 'customer' : 'customers'}
             </Button>
           </section>
         </>
