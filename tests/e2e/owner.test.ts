@@ -4,7 +4,7 @@
  * tenancy.test.ts); the platform admin is granted with the service key, as an operator would in SQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient } from '@supabase/supabase-js';
+import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import type { Browser, Page } from 'playwright-core';
 import { TABLET, launchBrowser, skipReason } from './helpers/browser.ts';
 import { PASSWORD, heading, open, screenError, signIn, uniqueEmail, uniqueShopName } from './helpers/app.ts';
@@ -12,7 +12,7 @@ import { screenshotScreen } from './helpers/screens.ts';
 
 const skip = skipReason();
 
-async function apiUser(email: string): Promise<{ id: string; client: ReturnType<typeof createClient> }> {
+async function apiUser(email: string): Promise<{ id: string; client: SupabaseClient }> {
   const client = createClient(process.env.API_URL!, process.env.ANON_KEY!, { auth: { persistSession: false, autoRefreshToken: false } });
   const { data, error } = await client.auth.signUp({ email, password: PASSWORD });
   if (error || !data.user) throw new Error(`sign-up of ${email}: ${error?.message ?? 'no user'}`);
