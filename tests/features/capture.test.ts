@@ -12,7 +12,10 @@ import { createApiWorld, must, type ApiWorld } from '../helpers/personas.ts';
 import { closeDb, db } from '../helpers/db.ts';
 import { stripExif } from '../../supabase/functions/_shared/image/index.ts';
 
-const SAMPLE = '/work/shared/samples/repair-orders/ro-001.jpg';
+import { SHARED_SAMPLES } from '../fixtures/repair-orders/tools/eval.ts';
+
+/** The team's shared photo ro-001 (Victor Silva, +13124542945); ../shared beside the clone, or SP_RO_SAMPLES. */
+const SAMPLE = `${SHARED_SAMPLES}/ro-001.jpg`;
 const BUCKET = 'repair-orders';
 
 let w: ApiWorld;
