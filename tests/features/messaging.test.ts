@@ -315,6 +315,7 @@ describe('send-sms', () => {
     const r = await send(w.ownerB, { tenant_id: w.tenantB, customer_id: c.id, body: 'fast' });
     expect([r.status, r.body.code]).toEqual([429, 'rate_limited']);
     expect(r.body.details.retry_after).toBeGreaterThan(0);
+    expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(await emuMessagesTo(c.phone)).toEqual([]);
     await db().query('delete from public.send_rate_counters where tenant_id = $1', [w.tenantB]);
   });

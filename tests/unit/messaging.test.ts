@@ -185,6 +185,7 @@ describe('send-sms handler (fake deps)', () => {
       const b = await r.json();
       expect([r.status, b.code]).toEqual([status, code]);
       expect(b.details).toEqual({ retry_after: 12 });
+      if (status === 429) expect(r.headers.get('retry-after')).toBe('12');
     }
   });
 

@@ -107,7 +107,22 @@ export function twilioErrorToHttp(code: number | null, message: string): HttpErr
 }
 
 export function createHandler(deps: SendSmsDeps): Handler {
-  return withErrors(async (req) => {
+  const inner = withErrors(handle(deps), deps.log, { cors: true });
+  // 429 carries Retry-After (seconds until the shop's per-minute window opens again), as HTTP clients expect.
+  return async (req) => {
+    const res = await inner(req);
+    if (res.status !== 429) return res;
+    const body = await res.clone().json().catch(() => null) as { details?: { retry_after?: number } } | null;
+    const after = body?.details?.retry_after;
+    if (typeof after !== 'number') return res;
+    const headers = new Headers(res.headers);
+    headers.set('Retry-After', String(Math.max(1, Math.ceil(after))));
+    return new Response(res.body, { status: 429, headers });
+  };
+}
+
+function handle(deps: SendSmsDeps): Handler {
+  return async (req) => {
     allowMethods(req, ['POST']);
     const user = await requireUser(req, deps.auth);
     const input = parseSendRequest(await readJson(req, 64 * 1024));
@@ -188,7 +203,7 @@ export function createHandler(deps: SendSmsDeps): Handler {
       throw new HttpError(err.status, err.code, err.message, { message_id: reserved.id, twilio_code: result.twilioError?.code ?? null });
     }
     return answer(result.outcome === 'sent' ? 200 : 202, result.message);
-  }, deps.log, { cors: true });
+  };
 }
 
 function randomCode(): string {
