@@ -218,6 +218,24 @@ describe('send-sms', () => {
     expect((await emuMessagesTo(c.phone)).length).toBe(before + 1);
   }, 30_000);
 
+  it('MMS: a photo of the shop\'s own folder goes as a signed MediaUrl and counts as one mms_outbound; another shop\'s path is refused', async () => {
+    const c = await customer(w.tenantA);
+    const path = `${w.tenantA}/mms-${randomUUID()}.jpg`;
+    const jpeg = Buffer.from('/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8UHRofHh0aHBwgJC4nICIsIxwcKDcpLDAxNDQ0Hyc5PTgyPC4zNDL/wAALCAABAAEBAREA/8QAFAABAAAAAAAAAAAAAAAAAAAACf/EABQQAQAAAAAAAAAAAAAAAAAAAAD/2gAIAQEAAD8AKp//2Q==', 'base64');
+    must(await w.service.storage.from('repair-orders').upload(path, jpeg, { contentType: 'image/jpeg' }), 'upload');
+    const mm0 = (await db().query('select mms_used from public.tenant_quota where tenant_id = $1', [w.tenantA])).rows[0].mms_used;
+    const r = await send(w.ownerA, { tenant_id: w.tenantA, customer_id: c.id, body: 'Here is your part', media_paths: [`repair-orders/${path}`] });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const usage = await db().query(`select metric, quantity from public.usage_events where source_id = $1`, [r.body.message.id]);
+    expect(usage.rows).toEqual([{ metric: 'mms_outbound', quantity: 1 }]);
+    expect((await db().query('select mms_used from public.tenant_quota where tenant_id = $1', [w.tenantA])).rows[0].mms_used - mm0).toBe(1);
+    const reqs = await emu('/_emulator/requests') as any;
+    const list = (Array.isArray(reqs) ? reqs : reqs.requests ?? []) as Array<{ body?: unknown; form?: unknown }>;
+    expect(JSON.stringify(list)).toContain('/storage/v1/object/sign/repair-orders/');
+    const foreign = await send(w.ownerA, { tenant_id: w.tenantA, customer_id: c.id, body: 'x', media_paths: [`repair-orders/${w.tenantB}/a.jpg`] });
+    expect([foreign.status, foreign.body.code]).toEqual([422, 'invalid_media']);
+  });
+
   it('opted-out recipients get 422 opted_out without a Twilio call', async () => {
     const c = await customer(w.tenantA);
     await db().query(`insert into public.consent_events (tenant_id, phone, action, source) values ($1, $2, 'opt_out', 'staff')`, [w.tenantA, c.phone]);

@@ -13,6 +13,7 @@ import { HttpError, allowMethods, json, withErrors, type Handler } from '../_sha
 import { createLogger } from '../_shared/log.ts';
 import { serviceClient } from '../_shared/supabase.ts';
 import { deliverReserved, rpcFromClient, type DeliverDeps } from '../_shared/messaging/deliver.ts';
+import { mediaSigner } from '../_shared/messaging/media.ts';
 import { countSegments } from '../_shared/messaging/segments.ts';
 import { DEFAULT_TEMPLATES, firstName, renderTemplate } from '../_shared/messaging/templates.ts';
 import { listMessages, type TwilioMessage } from '../_shared/twilio.ts';
@@ -24,6 +25,8 @@ export interface DispatcherDeps extends DeliverDeps {
   now(): Date;
   /** Customer + shop for a reminder (null: gone). */
   reminderContext(tenantId: string, customerId: string): Promise<{ name: string; phone: string; shop: string } | null>;
+  /** Signed URL for a stored MMS path (null: not this shop's file). */
+  mediaUrl(tenantId: string, path: string): Promise<string | null>;
 }
 
 interface Row {
@@ -72,7 +75,18 @@ export function createHandler(deps: DispatcherDeps): Handler {
 
     const due = await deps.rpc('messaging_claim_due', { max_rows: 200 }) as Row[];
     await Promise.all(due.map(async (m) => {
-      const r = await deliverReserved(deps, { id: m.id, to: m.to_phone, from: m.from_phone ?? deps.sharedNumber, body: m.body });
+      const mediaUrls: string[] = [];
+      for (const p of m.media_paths ?? []) {
+        const u = await deps.mediaUrl(m.tenant_id, p);
+        if (u) mediaUrls.push(u);
+      }
+      if ((m.media_paths?.length ?? 0) > 0 && !mediaUrls.length && !m.body) {
+        // Every photo is gone and there is no text: a definite non-send, the reservation is given back.
+        await deps.rpc('messaging_settle_send', { message_id: m.id, outcome: 'failed', error_message: 'The attached photos no longer exist.' });
+        out.failed++;
+        return;
+      }
+      const r = await deliverReserved(deps, { id: m.id, to: m.to_phone, from: m.from_phone ?? deps.sharedNumber, body: m.body, mediaUrls });
       tally(r.outcome);
     }));
 
@@ -144,6 +158,7 @@ export function depsFromEnv(env: { get(name: string): string | undefined }): Dis
       ]);
       return c && t ? { name: c.name as string, phone: c.phone as string, shop: t.name as string } : null;
     },
+    mediaUrl: mediaSigner(service),
     log: createLogger('message-dispatcher'),
   };
 }

@@ -15,6 +15,7 @@ import { HttpError, allowMethods, json, readJson, withErrors, type Handler } fro
 import { createLogger, type Log } from '../_shared/log.ts';
 import { anonClient, serviceClient } from '../_shared/supabase.ts';
 import { RpcError, deliverReserved, rpcFromClient, type DeliverDeps, type Rpc } from '../_shared/messaging/deliver.ts';
+import { mediaSigner } from '../_shared/messaging/media.ts';
 import { MAX_BODY_CHARS, countSegments } from '../_shared/messaging/segments.ts';
 import { quietHoursDecision } from '../_shared/messaging/quiet-hours.ts';
 import { firstName, renderTemplate, vehicleLabel } from '../_shared/messaging/templates.ts';
@@ -231,13 +232,7 @@ export function depsFromEnv(env: { get(name: string): string | undefined }): Sen
     statusCallback: `${e.TWILIO_WEBHOOK_BASE_URL.replace(/\/+$/, '')}/twilio-status`,
     sharedNumber: e.TWILIO_SHARED_NUMBER,
     shortLinkBase: e.SHORT_LINK_BASE_URL ?? `${e.SUPABASE_URL.replace(/\/+$/, '')}/functions/v1/r`,
-    async mediaUrl(tenantId, path) {
-      // "<bucket>/<tenant_id>/…": a shop may attach only its own files.
-      const [bucket, ...rest] = path.split('/');
-      if (!bucket || rest[0] !== tenantId || rest.some((s) => s === '..' || s === '')) return null;
-      const { data, error } = await service.storage.from(bucket).createSignedUrl(rest.join('/'), 3600);
-      return error || !data ? null : data.signedUrl;
-    },
+    mediaUrl: mediaSigner(service),
     now: () => new Date(),
     newCode: randomCode,
     log: createLogger('send-sms'),
