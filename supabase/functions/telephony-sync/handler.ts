@@ -26,7 +26,7 @@ export interface SyncDeps {
 export interface SyncResult {
   tenant_id: string;
   desired: 'active' | 'suspended';
-  twilio: 'changed' | 'unchanged' | 'not_ours' | 'none' | 'error';
+  twilio: 'changed' | 'unchanged' | 'not_ours' | 'missing' | 'none' | 'error';
   numbers: number;
 }
 
@@ -53,6 +53,12 @@ export async function syncTenant(deps: SyncDeps, tenantId: string): Promise<Sync
         deps.log.info('subaccount status changed', { tenant_id: tenantId, account: sid, status: desired });
       }
     } catch (e) {
+      if (e instanceof TwilioApiError && e.status === 404) {
+        // Closed or deleted at Twilio: nothing left to suspend or reactivate there; say so and carry on.
+        deps.log.warn('subaccount not found at twilio', { tenant_id: tenantId, account: sid });
+        twilio = 'missing';
+        return { tenant_id: tenantId, desired, twilio, numbers: await followRows(deps, tenantId, desired) };
+      }
       deps.log.error('subaccount status not synced', {
         tenant_id: tenantId, account: sid, status: e instanceof TwilioApiError ? e.status : null, error: (e as Error).message,
       });
@@ -60,15 +66,16 @@ export async function syncTenant(deps: SyncDeps, tenantId: string): Promise<Sync
     }
   }
   // Rows follow only once Twilio agrees (or there is nothing at Twilio to change), so a retry finishes the job.
-  let numbers = 0;
-  if (twilio !== 'error') {
-    const [from, to] = desired === 'suspended' ? ['active', 'suspended'] : ['suspended', 'active'];
-    const { data: rows, error: uErr } = await deps.db.from('tenant_phone_numbers').update({ status: to })
-      .eq('tenant_id', tenantId).eq('status', from).select('id');
-    if (uErr) throw new HttpError(503, 'database_unavailable', 'Try again.');
-    numbers = (rows ?? []).length;
-  }
+  const numbers = twilio === 'error' ? 0 : await followRows(deps, tenantId, desired);
   return { tenant_id: tenantId, desired, twilio, numbers };
+}
+
+async function followRows(deps: SyncDeps, tenantId: string, desired: 'active' | 'suspended'): Promise<number> {
+  const [from, to] = desired === 'suspended' ? ['active', 'suspended'] : ['suspended', 'active'];
+  const { data: rows, error } = await deps.db.from('tenant_phone_numbers').update({ status: to })
+    .eq('tenant_id', tenantId).eq('status', from).select('id');
+  if (error) throw new HttpError(503, 'database_unavailable', 'Try again.');
+  return (rows ?? []).length;
 }
 
 export function createHandler(deps: SyncDeps): Handler {

@@ -6,7 +6,7 @@
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { HttpError } from '../http.ts';
 import type { TokenResolver } from '../twilio.ts';
-import { open, seal, type Keyring } from './crypto.ts';
+import { KeyringError, open, seal, type Keyring } from './crypto.ts';
 
 export type CredentialKind = 'subaccount' | 'byo';
 
@@ -45,11 +45,19 @@ export interface CredentialStore {
 }
 
 export function credentialStore(db: SupabaseClient, ring: () => Promise<Keyring>): CredentialStore {
-  const openRow = async (r: Row): Promise<TenantAccount> => ({
-    tenantId: r.tenant_id, kind: r.kind, accountSid: r.account_sid,
-    authToken: await open(await ring(), { ciphertext: r.auth_token_ciphertext, nonce: r.nonce, key_id: r.key_id },
-      { tenantId: r.tenant_id, kind: r.kind, accountSid: r.account_sid }),
-  });
+  const openRow = async (r: Row): Promise<TenantAccount> => {
+    const keyring = await ring();
+    let authToken: string;
+    try {
+      authToken = await open(keyring, { ciphertext: r.auth_token_ciphertext, nonce: r.nonce, key_id: r.key_id },
+        { tenantId: r.tenant_id, kind: r.kind, accountSid: r.account_sid });
+    } catch (e) {
+      // A key was removed too early (see the rotation runbook) or the row was altered: an operator problem.
+      throw new HttpError(503, 'credential_unreadable',
+        `The shop's Twilio credentials cannot be read right now (${e instanceof KeyringError ? e.message : 'decryption failed'}).`);
+    }
+    return { tenantId: r.tenant_id, kind: r.kind, accountSid: r.account_sid, authToken };
+  };
   const sealed = async (tenantId: string, kind: CredentialKind, accountSid: string, authToken: string) => {
     const s = await seal(await ring(), authToken, { tenantId, kind, accountSid });
     return { tenant_id: tenantId, kind, account_sid: accountSid, auth_token_ciphertext: s.ciphertext, nonce: s.nonce, key_id: s.key_id };
