@@ -356,7 +356,15 @@ describe('twilio-voice', () => {
     const sent = msgs.find((m) => m.to === caller && m.from === numberA)!;
     expect(sent.body).toContain('https://g.page/r/joes-auto/review');
     expect(sent.account_sid).toBe(subA);
-    const { rows } = await db().query(`select metric::text, quantity from public.usage_events where tenant_id = $1 and source_type = 'ivr_sms' and source_id = $2`, [w.tenantA, sent.sid]);
+    // Pressing 2 again on the same call (or Twilio retrying the webhook) does not text twice; usage once per call.
+    const sid = callSid();
+    const token = await tokenOf(subA);
+    const menu = { AccountSid: subA, CallSid: sid, From: caller, To: numberA, Direction: 'inbound', Digits: '2' };
+    expect(child(parseXml((await voicePost('?event=menu', menu, token)).text), 'Say').text).toMatch(/just texted/);
+    expect(child(parseXml((await voicePost('?event=menu', menu, token)).text), 'Say').text).toMatch(/already texted/);
+    const after = (await emu('/_emulator/messages')).body as { to: string; from: string }[];
+    expect(after.filter((m) => m.to === caller && m.from === numberA)).toHaveLength(2);
+    const { rows } = await db().query(`select metric::text, quantity from public.usage_events where tenant_id = $1 and source_type = 'ivr_sms' and source_id = $2`, [w.tenantA, sid]);
     expect(rows).toEqual([{ metric: 'sms_outbound', quantity: 1 }]);
   });
 

@@ -21,7 +21,8 @@ import { serviceClient } from '../_shared/supabase.ts';
 import { credentialStore, numberByE164, type CredentialStore, type PhoneNumberRow } from '../_shared/telephony/accounts.ts';
 import { keyringFromEnv, type Keyring } from '../_shared/telephony/crypto.ts';
 import { isOpen, type Hours } from '../_shared/telephony/hours.ts';
-import { sendMessage, type TwilioCreds } from '../_shared/telephony/rest.ts';
+import { TwilioApiError, sendMessage, type TwilioCreds } from '../_shared/telephony/rest.ts';
+import { countSegments } from '../_shared/messaging/segments.ts';
 import { el, say, twiml, twimlResponse, type XmlElement } from '../_shared/telephony/twiml.ts';
 import { formParams, publicWebhookUrl, validateSignature, type FormParams } from '../_shared/twilio.ts';
 
@@ -95,29 +96,44 @@ export function createHandler(deps: VoiceDeps): Handler {
     return data as Shop;
   }
 
-  async function textLink(n: PhoneNumberRow, shop: Shop, account: { accountSid: string; authToken: string }, caller: string): Promise<string> {
+  async function textLink(
+    n: PhoneNumberRow, shop: Shop, account: { accountSid: string; authToken: string }, caller: string, callSid: string | null,
+  ): Promise<string> {
     const link = shop.google_review_url;
     if (!link) return 'Sorry, we do not have a link to send right now.';
+    if (!callSid || !CALL_SID.test(callSid)) return 'Sorry, we could not send the text right now.';
     const { data: optedOut, error } = await deps.db.rpc('telephony_is_opted_out', { tenant_id: n.tenant_id, phone: caller });
     if (error) throw new HttpError(503, 'database_unavailable', 'Try again.');
     if (optedOut) return 'This number has opted out of our texts. Reply START to our number to get texts again.';
+    const body = `Thanks for calling ${shop.name}! Here is our link: ${link} Reply STOP to opt out.`;
+    const segments = countSegments(body).segments;
+    // Counted before sending, once per call: a retried webhook (or pressing 2 twice) never texts twice.
+    const { data: first, error: uErr } = await deps.db.rpc('telephony_record_sms_usage', {
+      tenant_id: n.tenant_id, message_sid: callSid, segments,
+    });
+    if (uErr) throw new HttpError(503, 'database_unavailable', 'Try again.');
+    if (first === false) return 'We already texted you our link on this call. Goodbye.';
     const creds: TwilioCreds = { apiUrl: deps.twilioApiUrl, accountSid: account.accountSid, authToken: account.authToken, timeoutMs: 8_000 };
     try {
-      const m = await sendMessage(creds, account.accountSid, {
-        to: caller, from: n.e164, body: `Thanks for calling ${shop.name}! Here is our link: ${link} Reply STOP to opt out.`,
-      });
-      const { error: uErr } = await deps.db.rpc('telephony_record_sms_usage', {
-        tenant_id: n.tenant_id, message_sid: m.sid, segments: Number(m.num_segments ?? 1) || 1,
-      });
-      if (uErr) log.error('sms usage not recorded', { tenant_id: n.tenant_id, message_sid: m.sid, code: uErr.code });
+      await sendMessage(creds, account.accountSid, { to: caller, from: n.e164, body });
       return 'We just texted you our link. Thanks for calling. Goodbye.';
     } catch (e) {
       log.warn('ivr text failed', { tenant_id: n.tenant_id, error: (e as Error).message });
+      if (e instanceof TwilioApiError) {
+        // Definitely not sent: take the count back (the ledger's reversal convention).
+        const { error: rErr } = await deps.db.from('usage_events').insert({
+          tenant_id: n.tenant_id, metric: 'sms_outbound', quantity: -segments, source_type: 'ivr_sms_reversal', source_id: callSid,
+        });
+        if (rErr) log.error('ivr text usage not reversed', { tenant_id: n.tenant_id, call_sid: callSid, code: rErr.code });
+      }
       return 'Sorry, we could not send the text right now.';
     }
   }
 
-  async function choice(digit: string, n: PhoneNumberRow, shop: Shop, account: { accountSid: string; authToken: string }, caller: string | null) {
+  async function choice(
+    digit: string, n: PhoneNumberRow, shop: Shop, account: { accountSid: string; authToken: string }, caller: string | null,
+    callSid: string | null,
+  ) {
     if (digit === '1') {
       const dial = dialTarget(n, shop);
       if (dial) return twiml(say('Connecting you now.'), dial);
@@ -125,7 +141,7 @@ export function createHandler(deps: VoiceDeps): Handler {
     }
     if (digit === '2') {
       if (!caller || !E164.test(caller)) return twiml(say('Sorry, we cannot text this number.'), ...voicemail('Please leave a message after the tone.'));
-      const said = await textLink(n, shop, account, caller);
+      const said = await textLink(n, shop, account, caller, callSid);
       return twiml(say(said), el('Hangup'));
     }
     if (digit === '3') return twiml(...voicemail('Please leave your message after the tone. Press the pound key when you are done.'));
@@ -214,7 +230,7 @@ export function createHandler(deps: VoiceDeps): Handler {
     const digits = one(p, 'Digits');
     if (event === 'menu' || digits !== null) {
       if (!digits) return twimlResponse(twiml(...voicemail('Please leave a message after the tone.')));
-      return twimlResponse(await choice(digits.slice(0, 1), n, shop, account, caller));
+      return twimlResponse(await choice(digits.slice(0, 1), n, shop, account, caller, callSid));
     }
     if (!isOpen(n.hours as Hours, shop.time_zone, deps.now())) {
       return twimlResponse(twiml(...voicemail(n.after_hours_message ??
