@@ -80,6 +80,12 @@ describe.skipIf(!!skip)(skip ? `owner and operator screens (skipped: ${skip})` :
       await page.locator('table.data-table').waitFor({ timeout: 15_000 });
       expect(await page.locator('table.data-table tbody tr').count()).toBeGreaterThan(0);
       await screenshotScreen(page, 'admin-overview');
+      // Every shop is listed, including the one made for this run.
+      await page.getByLabel('Filter by name', { exact: true }).fill(shopName);
+      const row = page.locator('table.data-table tbody tr').filter({ hasText: shopName });
+      await row.waitFor();
+      expect(await page.locator('table.data-table tbody tr').count()).toBe(1);
+      expect(await row.innerText()).toMatch(/Free trial/);
     } finally {
       await context.close();
     }

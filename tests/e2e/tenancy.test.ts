@@ -102,6 +102,7 @@ describe.skipIf(!!skip)(skip ? `tenancy in the PWA (skipped: ${skip})` : 'tenanc
 
       await heading(tech, 'Join a shop on ServicePro').waitFor({ timeout: 15_000 });
       expect(await tech.locator('main').innerText()).toContain(techEmail);
+      await screenshotScreen(tech, 'invitation-accept');
       await tech.getByRole('button', { name: 'Accept invitation' }).click();
       const joined = tech.getByRole('status').filter({ hasText: `You joined ${firstShop.name} as Technician.` });
       await joined.waitFor({ timeout: 15_000 });
@@ -133,6 +134,7 @@ describe.skipIf(!!skip)(skip ? `tenancy in the PWA (skipped: ${skip})` : 'tenanc
     await shopSwitcher(page).selectOption({ label: '+ Create another shop…' });
     await heading(page, 'Create another shop').waitFor();
     await fillShop(page, secondShop);
+    await screenshotScreen(page, 'create-shop');
     await page.getByRole('button', { name: 'Create shop' }).click();
     await heading(page, secondShop.name).waitFor({ timeout: 15_000 });
 
