@@ -38,6 +38,9 @@ if (process.env.SP_TYPES_SCRATCH === '1') {
   text = await generateTypes(db);
 } else {
   const state = fs.mkdtempSync(path.join(os.tmpdir(), 'sp-types-'));
+  // mkdtemp makes the folder 0700; when we run as root the cluster belongs to the postgres OS user,
+  // which must be able to traverse it.
+  fs.chmodSync(state, 0o755);
   const r = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'tsx'), [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     cwd: ROOT,
     stdio: 'inherit',
