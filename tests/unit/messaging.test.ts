@@ -17,6 +17,7 @@ import { countSegments as emulatorCount } from '../../local/emulators/twilio/seg
 import { createHandler, normalisePhone, twilioErrorToHttp, type SendSmsDeps } from '../../supabase/functions/send-sms/handler.ts';
 import { createLogger } from '../../supabase/functions/_shared/log.ts';
 import { RpcError } from '../../supabase/functions/_shared/messaging/deliver.ts';
+import { senderResolver } from '../../supabase/functions/_shared/messaging/sender.ts';
 
 describe('segments', () => {
   it.each([
@@ -151,7 +152,9 @@ describe('send-sms handler (fake deps)', () => {
     auth: { getUser: async () => ({ id: 'u1', email: null, phone: null, role: 'authenticated', appMetadata: {} }) },
     rpc: async (fn, args) => { calls.push([fn, args]); return rpc(fn, args); },
     twilio: { apiUrl: 'http://127.0.0.1:1', accountSid: 'AC' + '0'.repeat(32), authToken: 't' },
-    statusCallback: 'https://x/functions/v1/twilio-status', sharedNumber: '+15005550006', shortLinkBase: 'https://x/functions/v1/r',
+    statusCallback: 'https://x/functions/v1/twilio-status', shortLinkBase: 'https://x/functions/v1/r',
+    senders: senderResolver({ platform: { apiUrl: 'http://127.0.0.1:1', accountSid: 'AC' + '0'.repeat(32), authToken: 't' },
+      sharedNumber: '+15005550006', directory: { activeNumber: async () => null, numberRecord: async () => null, credentials: async () => null } }),
     mediaUrl: async () => null, now: () => new Date(), newCode: () => 'Code1234', log: createLogger('t', { sink: () => {} }),
   });
   const post = (h: ReturnType<typeof createHandler>, body: unknown) => h(new Request('http://x/send-sms', {

@@ -233,18 +233,26 @@ export function publicWebhookUrl(base: string, fnName: string, req: Request): st
 }
 
 /**
- * Whose token validates a webhook: the platform account's now; per-tenant subaccounts (telephony issue) plug in
- * a lookup by AccountSid here. Returns null for an account we do not know (→ 403).
+ * Whose token validates a webhook: the account named by its AccountSid — the platform account, or a shop's
+ * subaccount / bring-your-own account (telephony's credential store). `tenantId` is null for the platform account.
+ * Returns null for an account we do not know (→ 403).
  */
-export interface TokenResolver {
-  tokenFor(accountSid: string | null): Promise<string | null>;
+export interface WebhookAccount {
+  accountSid: string;
+  authToken: string;
+  tenantId: string | null;
 }
 
-export function platformTokenResolver(accountSid: string, authToken: string, subaccounts?: TokenResolver): TokenResolver {
+export interface AccountResolver {
+  accountFor(accountSid: string | null): Promise<WebhookAccount | null>;
+}
+
+/** The platform account (also for a request without AccountSid), then the shops' accounts. */
+export function platformAccountResolver(accountSid: string, authToken: string, shops?: AccountResolver): AccountResolver {
   return {
-    async tokenFor(sid) {
-      if (!sid || sid === accountSid) return authToken;
-      return subaccounts ? await subaccounts.tokenFor(sid) : null;
+    async accountFor(sid) {
+      if (!sid || sid === accountSid) return { accountSid, authToken, tenantId: null };
+      return shops ? await shops.accountFor(sid) : null;
     },
   };
 }

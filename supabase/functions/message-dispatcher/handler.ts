@@ -5,6 +5,10 @@
  *   2. sends due review reminders (one per request, never when clicked, replied or paused);
  *   3. reconciles messages left 'unknown' by a timed-out create call: finds them at Twilio by To/From/date/body
  *      and records the real SID and status — never resends; not found after 15 minutes → failed and released.
+ * Each text goes from the number it was reserved with, on the Twilio account that owns that number (the shop's
+ * subaccount or BYO account for its own number, the platform account for the shared one: _shared/messaging/sender.ts);
+ * reconciliation asks that same account. A scheduled text whose own number was released meanwhile is re-pointed to
+ * what the shop sends from now. Credentials that cannot be read fail that text with nothing charged.
  * Answers { sent, failed, rescheduled, unknown, reminders, reconciled }.
  */
 import { decodeJwtPayload, bearerToken } from '../_shared/auth.ts';
@@ -16,11 +20,20 @@ import { deliverReserved, rpcFromClient, type DeliverDeps } from '../_shared/mes
 import { mediaSigner } from '../_shared/messaging/media.ts';
 import { countSegments } from '../_shared/messaging/segments.ts';
 import { DEFAULT_TEMPLATES, firstName, renderTemplate } from '../_shared/messaging/templates.ts';
-import { listMessages, type TwilioMessage } from '../_shared/twilio.ts';
+import { directoryFromDb, isCredentialError, lazyKeyring, senderResolver, type Sender, type SenderResolver } from '../_shared/messaging/sender.ts';
+import { credentialStore } from '../_shared/telephony/accounts.ts';
+import { keyringFromEnv } from '../_shared/telephony/crypto.ts';
+import { listMessages, type TwilioConfig, type TwilioMessage } from '../_shared/twilio.ts';
 
 export interface DispatcherDeps extends DeliverDeps {
   serviceKeys: string[];
-  sharedNumber: string;
+  /** Which number and account send for a shop (sender.ts). */
+  senders: SenderResolver;
+  /**
+   * Re-points a claimed ('pending') message to another sender before it goes (its own number was released).
+   * 'opted_out': the recipient opted out of the shared number it would now go from — not sent.
+   */
+  repoint(messageId: string, toPhone: string, sender: Sender): Promise<'ok' | 'opted_out' | 'gone'>;
   shortLinkBase: string;
   now(): Date;
   /** Customer + shop for a reminder (null: gone). */
@@ -30,8 +43,8 @@ export interface DispatcherDeps extends DeliverDeps {
 }
 
 interface Row {
-  id: string; tenant_id: string; to_phone: string; from_phone: string | null; body: string; media_paths: string[];
-  created_at: string; updated_at: string;
+  id: string; tenant_id: string; to_phone: string; from_phone: string | null; from_shared: boolean; body: string;
+  media_paths: string[]; created_at: string; updated_at: string;
 }
 
 export function isServiceCaller(req: Request, keys: string[]): boolean {
@@ -43,7 +56,9 @@ export function isServiceCaller(req: Request, keys: string[]): boolean {
 
 export async function reconcile(deps: DispatcherDeps, m: Row): Promise<'found' | 'failed' | 'pending'> {
   const created = new Date(m.created_at);
-  const candidates: TwilioMessage[] = await listMessages(deps.twilio, {
+  // The account that sent it: a message from a shop's own number exists only in that shop's account.
+  const account: TwilioConfig = await deps.senders.accountThatSent(m);
+  const candidates: TwilioMessage[] = await listMessages(account, {
     to: m.to_phone, from: m.from_phone ?? undefined, dateSentAfter: new Date(created.getTime() - 86_400_000),
   });
   const hit = candidates.find((c) => c.body === m.body
@@ -86,7 +101,36 @@ export function createHandler(deps: DispatcherDeps): Handler {
         out.failed++;
         return;
       }
-      const r = await deliverReserved(deps, { id: m.id, to: m.to_phone, from: m.from_phone ?? deps.sharedNumber, body: m.body, mediaUrls });
+      let sender: Sender;
+      try {
+        const s = await deps.senders.forReserved(m);
+        if (s.changed) {
+          const r = await deps.repoint(m.id, m.to_phone, s);
+          if (r === 'gone') return;
+          if (r === 'opted_out') {
+            await deps.rpc('messaging_settle_send', { message_id: m.id, outcome: 'failed',
+              error_message: 'opted_out: the shop\'s number was released and the customer opted out of the shared number' });
+            out.failed++;
+            return;
+          }
+          deps.log.info('scheduled text re-pointed: its number was released', { message_id: m.id, shared: s.shared });
+        }
+        sender = s;
+      } catch (e) {
+        if (!isCredentialError(e)) {
+          // A database hiccup: back to scheduled in a minute, quota kept, nothing sent.
+          await deps.rpc('messaging_settle_send', { message_id: m.id, outcome: 'retry', error_message: (e as Error).message });
+          out.rescheduled++;
+          return;
+        }
+        // The shop's credentials cannot be opened (an operator problem: a key removed too early). Failing it gives
+        // the quota back at once and shows the shop why; retrying would resend it later, maybe in quiet hours.
+        deps.log.warn('scheduled text not sent: credentials unreadable', { message_id: m.id });
+        await deps.rpc('messaging_settle_send', { message_id: m.id, outcome: 'failed', error_message: `credential_unreadable: ${(e as Error).message}` });
+        out.failed++;
+        return;
+      }
+      const r = await deliverReserved(deps, { id: m.id, to: m.to_phone, from: sender.from, body: m.body, mediaUrls, twilio: sender.twilio });
       tally(r.outcome);
     }));
 
@@ -99,15 +143,23 @@ export function createHandler(deps: DispatcherDeps): Handler {
         first_name: firstName(ctx.name), shop_name: ctx.shop, review_link: `${deps.shortLinkBase.replace(/\/+$/, '')}/${r.code}`,
       });
       const seg = countSegments(body);
+      let sender: Sender;
+      try {
+        sender = await deps.senders.forTenant(r.tenant_id);
+      } catch (e) {
+        // Nothing reserved: the reminder stays due and is tried again next run.
+        deps.log.warn('review reminder postponed: sender unavailable', { review_request_id: r.review_request_id, reason: (e as Error).message });
+        continue;
+      }
       try {
         const res = await deps.rpc('messaging_reserve_send', {
-          user_id: null, tenant_id: r.tenant_id, customer_id: r.customer_id, to_phone: ctx.phone, from_phone: deps.sharedNumber,
-          from_shared: true, template: 'review_reminder', body, media_paths: [], segments: seg.segments, encoding: seg.encoding,
+          user_id: null, tenant_id: r.tenant_id, customer_id: r.customer_id, to_phone: ctx.phone, from_phone: sender.from,
+          from_shared: sender.shared, template: 'review_reminder', body, media_paths: [], segments: seg.segments, encoding: seg.encoding,
           idempotency_key: `review-reminder:${r.review_request_id}`, send_at: null,
         }) as { id: string; status: string; replayed: boolean };
         await deps.rpc('messaging_link_reminder', { review_request_id: r.review_request_id, message_id: res.id });
         if (!res.replayed && res.status === 'pending') {
-          tally((await deliverReserved(deps, { id: res.id, to: ctx.phone, from: deps.sharedNumber, body })).outcome);
+          tally((await deliverReserved(deps, { id: res.id, to: ctx.phone, from: sender.from, body, twilio: sender.twilio })).outcome);
           out.reminders++;
         }
       } catch (e) {
@@ -139,16 +191,31 @@ export function depsFromEnv(env: { get(name: string): string | undefined }): Dis
     SHORT_LINK_BASE_URL: { optional: true },
   });
   const service = serviceClient(e);
+  const twilio: TwilioConfig = { apiUrl: e.TWILIO_API_URL, accountSid: e.TWILIO_ACCOUNT_SID, authToken: e.TWILIO_AUTH_TOKEN, timeoutMs: 10_000 };
+  const store = credentialStore(service, lazyKeyring(() => keyringFromEnv((k) => env.get(k))));
   const keys = [e.SUPABASE_SERVICE_ROLE_KEY];
   try {
     if (e.SUPABASE_SECRET_KEYS) keys.push(...Object.values(JSON.parse(e.SUPABASE_SECRET_KEYS) as Record<string, string>));
   } catch { /* not JSON: ignore */ }
   return {
     rpc: rpcFromClient(service),
-    twilio: { apiUrl: e.TWILIO_API_URL, accountSid: e.TWILIO_ACCOUNT_SID, authToken: e.TWILIO_AUTH_TOKEN, timeoutMs: 10_000 },
+    twilio,
     statusCallback: `${e.TWILIO_WEBHOOK_BASE_URL.replace(/\/+$/, '')}/twilio-status`,
     serviceKeys: keys,
-    sharedNumber: e.TWILIO_SHARED_NUMBER,
+    senders: senderResolver({ platform: twilio, sharedNumber: e.TWILIO_SHARED_NUMBER, directory: directoryFromDb(service, store) }),
+    async repoint(messageId, toPhone, sender) {
+      if (sender.shared) {
+        const { data, error } = await service.from('shared_number_opt_outs').select('phone')
+          .eq('phone', toPhone).eq('number', sender.from).limit(1);
+        if (error) throw new Error(`shared_number_opt_outs could not be read: ${error.message}`);
+        if ((data ?? []).length) return 'opted_out';
+      }
+      // Only the row this run claimed (still 'pending'): a concurrent cancel wins.
+      const { data, error } = await service.from('messages').update({ from_phone: sender.from, from_shared: sender.shared })
+        .eq('id', messageId).eq('status', 'pending').select('id');
+      if (error) throw new Error(`the message could not be re-pointed: ${error.message}`);
+      return (data ?? []).length ? 'ok' : 'gone';
+    },
     shortLinkBase: e.SHORT_LINK_BASE_URL ?? `${e.SUPABASE_URL.replace(/\/+$/, '')}/functions/v1/r`,
     now: () => new Date(),
     async reminderContext(tenantId, customerId) {

@@ -6,7 +6,9 @@
  * for the recipient's sending window (or left for reconciliation). Errors: { code, message, details? } —
  * 401 unauthorized, 403 forbidden, 404 customer_not_found, 409 review_recently_requested, 422 invalid_phone |
  * opted_out | body_required | body_too_long | invalid_request | review_link_missing | send_failed,
- * 402 quota_exceeded | billing_inactive, 429 rate_limited (Retry-After).
+ * 402 quota_exceeded | billing_inactive, 429 rate_limited (Retry-After), 503 credential_unreadable (the shop's own
+ * number's Twilio credentials cannot be opened: nothing reserved). A shop with an active own number sends from it
+ * with its own Twilio account; every other shop from the platform's shared number (_shared/messaging/sender.ts).
  */
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { authDepsFromClient, requireUser, type AuthDeps } from '../_shared/auth.ts';
@@ -19,12 +21,16 @@ import { mediaSigner } from '../_shared/messaging/media.ts';
 import { MAX_BODY_CHARS, countSegments } from '../_shared/messaging/segments.ts';
 import { quietHoursDecision } from '../_shared/messaging/quiet-hours.ts';
 import { firstName, renderTemplate, vehicleLabel } from '../_shared/messaging/templates.ts';
+import { directoryFromDb, lazyKeyring, senderResolver, type SenderResolver } from '../_shared/messaging/sender.ts';
+import { credentialStore } from '../_shared/telephony/accounts.ts';
+import { keyringFromEnv } from '../_shared/telephony/crypto.ts';
 import type { TwilioConfig } from '../_shared/twilio.ts';
 
 export interface SendSmsDeps extends DeliverDeps {
   auth: AuthDeps;
   rpc: Rpc;
-  sharedNumber: string;
+  /** Which number and Twilio account send for a shop (its own active number, else the shared one). */
+  senders: SenderResolver;
   /** Base of our short links: `${base}/<code>` redirects to the shop's review page. */
   shortLinkBase: string;
   /** A signed, expiring URL Twilio can fetch for a stored media path (null: not this shop's file). */
@@ -184,9 +190,12 @@ function handle(deps: SendSmsDeps): Handler {
     const quiet = quietHoursDecision(deps.now(), phone, ctx.tenant.time_zone,
       { start: ctx.settings.quiet_start, end: ctx.settings.quiet_end });
 
+    // The sender before the reservation: unreadable credentials are a 503 with nothing reserved or charged.
+    const sender = await deps.senders.forTenant(input.tenant_id);
+
     const reserved = await deps.rpc('messaging_reserve_send', {
       user_id: user.id, tenant_id: input.tenant_id, customer_id: ctx.customer?.id ?? null, to_phone: phone,
-      from_phone: deps.sharedNumber, from_shared: true, template: input.template, body,
+      from_phone: sender.from, from_shared: sender.shared, template: input.template, body,
       media_paths: input.media_paths ?? [], segments: seg.segments, encoding: seg.encoding,
       idempotency_key: input.idempotency_key, send_at: quiet.sendAt?.toISOString() ?? null,
       repair_order_id: input.repair_order_id ?? null, review_code: code,
@@ -198,7 +207,7 @@ function handle(deps: SendSmsDeps): Handler {
     if (reserved.replayed) return answer(reserved.status === 'scheduled' ? 202 : 200, reserved);
     if (reserved.status === 'scheduled') return answer(202, reserved);
 
-    const result = await deliverReserved(deps, { id: reserved.id, to: phone, from: deps.sharedNumber, body, mediaUrls });
+    const result = await deliverReserved(deps, { id: reserved.id, to: phone, from: sender.from, body, mediaUrls, twilio: sender.twilio });
     if (result.outcome === 'failed') {
       const err = twilioErrorToHttp(result.twilioError?.code ?? null, result.twilioError?.message ?? '');
       throw new HttpError(err.status, err.code, err.message, { message_id: reserved.id, twilio_code: result.twilioError?.code ?? null });
@@ -225,12 +234,13 @@ export function depsFromEnv(env: { get(name: string): string | undefined }): Sen
   });
   const service = serviceClient(e);
   const twilio: TwilioConfig = { apiUrl: e.TWILIO_API_URL, accountSid: e.TWILIO_ACCOUNT_SID, authToken: e.TWILIO_AUTH_TOKEN, timeoutMs: 10_000 };
+  const store = credentialStore(service, lazyKeyring(() => keyringFromEnv((k) => env.get(k))));
   return {
     auth: authDepsFromClient(anonClient(e)),
     rpc: rpcFromClient(service),
     twilio,
     statusCallback: `${e.TWILIO_WEBHOOK_BASE_URL.replace(/\/+$/, '')}/twilio-status`,
-    sharedNumber: e.TWILIO_SHARED_NUMBER,
+    senders: senderResolver({ platform: twilio, sharedNumber: e.TWILIO_SHARED_NUMBER, directory: directoryFromDb(service, store) }),
     shortLinkBase: e.SHORT_LINK_BASE_URL ?? `${e.SUPABASE_URL.replace(/\/+$/, '')}/functions/v1/r`,
     mediaUrl: mediaSigner(service),
     now: () => new Date(),

@@ -1,7 +1,9 @@
 /**
  * POST /functions/v1/twilio-inbound (verify_jwt = false) — Twilio's incoming-message webhook.
- * Same signature rule as twilio-status. The shop is found by the To number (the shared number: the shop that
- * last texted this person from it). STOP/STOPALL/UNSUBSCRIBE/CANCEL/END/QUIT opt out, START/UNSTOP/YES opt back
+ * Same signature rule as twilio-status (the platform's token, or the token of the shop's subaccount / BYO account
+ * named by AccountSid; a shop's account may only speak for its own numbers, else 403 and nothing written). The shop
+ * is found by the To number: a shop's own number → that shop (a STOP there concerns that shop only); the shared
+ * number → the shop that last texted this person from it (a STOP there concerns every shop using it). STOP/STOPALL/UNSUBSCRIBE/CANCEL/END/QUIT opt out, START/UNSTOP/YES opt back
  * in, HELP/INFO get a reply naming the shop; everything else lands in the customer's thread (a new customer when
  * the number is unknown), counts as sms_inbound usage and shows as unread in the app. Replies are TwiML.
  */
@@ -11,18 +13,29 @@ import { createLogger } from '../_shared/log.ts';
 import { serviceClient } from '../_shared/supabase.ts';
 import { rpcFromClient } from '../_shared/messaging/deliver.ts';
 import { classifyKeyword } from '../_shared/messaging/keywords.ts';
-import { platformTokenResolver, twimlResponse } from '../_shared/twilio.ts';
-import { field as one, verifiedForm, type TwilioWebhookDeps } from '../_shared/messaging/webhook.ts';
+import { lazyKeyring } from '../_shared/messaging/sender.ts';
+import { field as one, notYours, verifiedForm, type TwilioWebhookDeps } from '../_shared/messaging/webhook.ts';
+import { credentialStore, numberByE164, tenantAccountResolver } from '../_shared/telephony/accounts.ts';
+import { keyringFromEnv } from '../_shared/telephony/crypto.ts';
+import { platformAccountResolver, twimlResponse } from '../_shared/twilio.ts';
 
 export interface InboundDeps extends TwilioWebhookDeps {
   sharedNumber: string;
+  /** The shop whose live (not released) number this is, or null. */
+  numberOwner(e164: string): Promise<string | null>;
 }
 
 export function createHandler(deps: InboundDeps): Handler {
   return withErrors(async (req) => {
     allowMethods(req, ['POST']);
-    const p = await verifiedForm(req, deps, 'twilio-inbound');
+    const { params: p, account } = await verifiedForm(req, deps, 'twilio-inbound');
     const from = one(p, 'From') ?? '', to = one(p, 'To') ?? '', body = one(p, 'Body') ?? '';
+    if (account.tenantId !== null) {
+      // Signed by a shop's account: only a text to that shop's own number (never the shared one, never another's).
+      if (to === deps.sharedNumber || (await deps.numberOwner(to)) !== account.tenantId) {
+        throw notYours(deps, 'twilio-inbound', account, to);
+      }
+    }
     const sid = one(p, 'MessageSid') ?? one(p, 'SmsSid');
     if (!sid || !/^\+[1-9]\d{6,14}$/.test(from) || !/^\+[1-9]\d{6,14}$/.test(to)) {
       deps.log.warn('inbound without sid or E.164 numbers; ignored', { sid });
@@ -55,9 +68,12 @@ export function depsFromEnv(env: { get(name: string): string | undefined }): Inb
     SUPABASE_URL: PLATFORM_ENV.SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY: PLATFORM_ENV.SUPABASE_SERVICE_ROLE_KEY,
     TWILIO_ACCOUNT_SID: true, TWILIO_AUTH_TOKEN: true, TWILIO_WEBHOOK_BASE_URL: true, TWILIO_SHARED_NUMBER: true,
   });
+  const service = serviceClient(e);
+  const store = credentialStore(service, lazyKeyring(() => keyringFromEnv((k) => env.get(k))));
   return {
-    rpc: rpcFromClient(serviceClient(e)),
-    tokens: platformTokenResolver(e.TWILIO_ACCOUNT_SID, e.TWILIO_AUTH_TOKEN),
+    rpc: rpcFromClient(service),
+    accounts: platformAccountResolver(e.TWILIO_ACCOUNT_SID, e.TWILIO_AUTH_TOKEN, tenantAccountResolver(store)),
+    numberOwner: async (e164) => (/^\+[1-9]\d{6,14}$/.test(e164) ? (await numberByE164(service, e164))?.tenant_id ?? null : null),
     webhookBase: e.TWILIO_WEBHOOK_BASE_URL,
     sharedNumber: e.TWILIO_SHARED_NUMBER,
     log: createLogger('twilio-inbound'),

@@ -16,6 +16,7 @@ export type Rpc = (fn: string, args: Record<string, unknown>) => Promise<unknown
 
 export interface DeliverDeps {
   rpc: Rpc;
+  /** The platform account (the shared number's). A message from a shop's own number carries its own `twilio`. */
   twilio: TwilioConfig;
   /** `${TWILIO_WEBHOOK_BASE_URL}/twilio-status` */
   statusCallback: string;
@@ -29,6 +30,8 @@ export interface ReservedMessage {
   from: string;
   body: string;
   mediaUrls?: string[];
+  /** The account that owns `from` (messaging/sender.ts); default: the platform account. */
+  twilio?: TwilioConfig;
 }
 
 export interface Settled {
@@ -48,7 +51,7 @@ export interface DeliverResult {
 export async function deliverReserved(deps: DeliverDeps, m: ReservedMessage): Promise<DeliverResult> {
   const log = deps.log.child({ message_id: m.id });
   try {
-    const tw = await withTwilioRetry(() => createMessage(deps.twilio, {
+    const tw = await withTwilioRetry(() => createMessage(m.twilio ?? deps.twilio, {
       to: m.to, from: m.from, body: m.body || undefined, mediaUrls: m.mediaUrls, statusCallback: deps.statusCallback,
     }), { ...deps.retry, onRetry: (attempt, delayMs, e) => log.warn('twilio busy, retrying', { attempt, delayMs, code: e.code }) });
     const settled = await deps.rpc('messaging_settle_send', {

@@ -5,7 +5,7 @@
  */
 import type { SupabaseClient } from '@supabase/supabase-js';
 import { HttpError } from '../http.ts';
-import type { TokenResolver } from '../twilio.ts';
+import type { AccountResolver } from '../twilio.ts';
 import { KeyringError, open, seal, type Keyring } from './crypto.ts';
 
 export type CredentialKind = 'subaccount' | 'byo';
@@ -128,9 +128,14 @@ export function credentialStore(db: SupabaseClient, ring: () => Promise<Keyring>
   };
 }
 
-/** For messaging's webhooks (platformTokenResolver's `subaccounts`): the token of an account a shop owns. */
-export function subaccountTokenResolver(store: CredentialStore): TokenResolver {
-  return { async tokenFor(sid) { return sid ? (await store.byAccountSid(sid))?.authToken ?? null : null; } };
+/** For messaging's webhooks (platformAccountResolver's `shops`): a shop's account by SID, with its token. */
+export function tenantAccountResolver(store: CredentialStore): AccountResolver {
+  return {
+    async accountFor(sid) {
+      const a = sid ? await store.byAccountSid(sid) : null;
+      return a ? { accountSid: a.accountSid, authToken: a.authToken, tenantId: a.tenantId } : null;
+    },
+  };
 }
 
 export interface PhoneNumberRow {

@@ -102,8 +102,8 @@ export async function open(ring: Keyring, sealed: Sealed, binding: RowBinding): 
   }
 }
 
-/** Keyring from the environment (`TELEPHONY_KEYS`, `TELEPHONY_ACTIVE_KEY_ID`). */
-export function keyringFromEnv(get: (name: string) => string | undefined): Promise<Keyring> {
+/** Keyring from the environment (`TELEPHONY_KEYS`, `TELEPHONY_ACTIVE_KEY_ID`). Async: a missing variable rejects (never throws synchronously past a `.catch`). */
+export async function keyringFromEnv(get: (name: string) => string | undefined): Promise<Keyring> {
   const keys = get('TELEPHONY_KEYS');
   const active = get('TELEPHONY_ACTIVE_KEY_ID');
   if (!keys || !active) throw new KeyringError('Missing TELEPHONY_KEYS / TELEPHONY_ACTIVE_KEY_ID: see docs/runbooks/secrets.md.');
