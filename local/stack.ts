@@ -11,6 +11,7 @@
  * Flags: --web (also serve the PWA), --seed (apply supabase/seed.sql once), --db=<auto|postgres|pglite|external>.
  * Ctrl-C (SIGINT/SIGTERM) stops every child; a start after a crash ends what the crashed run left.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -55,6 +56,31 @@ async function stopAll(code: number) {
   }
   fs.rmSync(STACK_PID, { force: true });
   process.exit(code);
+}
+
+/**
+ * The key telephony seals Twilio auth tokens with (TELEPHONY_KEYS / TELEPHONY_ACTIVE_KEY_ID, see
+ * docs/runbooks/secrets.md): supabase/functions/.env wins; otherwise one random 32-byte key "dev", generated on the
+ * first start and kept in the state dir (mode 0600) so credentials stored by an earlier run stay readable. Never logged.
+ */
+function telephonyKeyEnv(dotenv: Record<string, string>): Record<string, string> {
+  if (dotenv.TELEPHONY_KEYS && dotenv.TELEPHONY_ACTIVE_KEY_ID) return {};
+  const file = path.join(STATE_DIR, 'telephony-keys.json');
+  let keys: Record<string, string>;
+  if (fs.existsSync(file)) {
+    // Never replace an existing file: credentials sealed under its key would become unreadable.
+    let parsed: unknown;
+    try { parsed = JSON.parse(fs.readFileSync(file, 'utf8')); } catch { parsed = null; }
+    if (!parsed || typeof parsed !== 'object' || typeof (parsed as Record<string, unknown>).dev !== 'string') {
+      throw new Error(`${file} is not {"dev": "<base64 of 32 bytes>"}: fix or delete it (deleting makes stored Twilio credentials unreadable)`);
+    }
+    keys = parsed as Record<string, string>;
+  } else {
+    keys = { dev: crypto.randomBytes(32).toString('base64') };
+    fs.mkdirSync(STATE_DIR, { recursive: true });
+    fs.writeFileSync(file, JSON.stringify(keys), { mode: 0o600 });
+  }
+  return { TELEPHONY_KEYS: JSON.stringify(keys), TELEPHONY_ACTIVE_KEY_ID: 'dev' };
 }
 
 function track<T extends { stop(): Promise<void> }>(name: string, s: T): T {
@@ -159,6 +185,7 @@ async function main() {
       SUPABASE_SECRET_KEYS: JSON.stringify({ default: SECRET_KEY }),
       APP_URL: webUrl(),
       ...providerEnv,
+      ...telephonyKeyEnv(dotenv),
     },
     basePort: PORTS.functionsBase,
     jwtSecret: JWT_SECRET,
