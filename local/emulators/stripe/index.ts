@@ -51,6 +51,8 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions): Promise<
   let webhookUrl: string | null = opts.webhookUrl ?? null;
   let events: EventRecord[] = [];
   let meterEvents: Obj[] = [];
+  /** Injected failures: the next `times` API requests matching method + path answer `status` (tests). */
+  let failures: Array<{ method: string; path: string; status: number; times: number }> = [];
   let idempotency = new Map<string, { signature: string; status: number; body: string; requestId: string } | 'in_flight'>();
   const lineItems = new Map<string, Obj[]>();
   let deliveryChain: Promise<unknown> = Promise.resolve();
@@ -63,6 +65,7 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions): Promise<
     requests.clear();
     events = [];
     meterEvents = [];
+    failures = [];
     idempotency = new Map();
     lineItems.clear();
     webhookUrl = opts.webhookUrl ?? null;
@@ -142,10 +145,29 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions): Promise<
     const count = int(r, 'interval_count', { path: `${path}[interval_count]`, min: 1 }) ?? 1;
     const max = { day: 365, week: 52, month: 12, year: 1 }[interval!];
     if (count > max) throw invalid(`Invalid ${path}[interval_count]: the maximum for ${interval} is ${max}`, `${path}[interval_count]`);
-    return {
-      interval, interval_count: count, meter: str(r, 'meter') ?? null, trial_period_days: null,
-      usage_type: oneOf(r, 'usage_type', ['licensed', 'metered'] as const, { path: `${path}[usage_type]` }) ?? 'licensed',
-    };
+    const usageType = oneOf(r, 'usage_type', ['licensed', 'metered'] as const, { path: `${path}[usage_type]` }) ?? 'licensed';
+    const meter = str(r, 'meter', { path: `${path}[meter]` });
+    if (usageType === 'metered' && !meter) {
+      // API 2025-03-31 removed legacy usage-based billing: a metered price needs a billing meter.
+      throw invalid(`Missing required param: ${path}[meter]. Metered prices must be backed by a billing meter.`, `${path}[meter]`, 'parameter_missing');
+    }
+    if (meter !== undefined) {
+      if (usageType !== 'metered') throw invalid(`${path}[meter] can only be set when ${path}[usage_type] is metered.`, `${path}[meter]`);
+      const m = store.need(meter, 'billing.meter', 'billing meter', `${path}[meter]`);
+      if (m.status !== 'active') throw invalid(`The meter ${meter} is inactive; you cannot attach it to a price.`, `${path}[meter]`);
+    }
+    return { interval, interval_count: count, meter: meter ?? null, trial_period_days: null, usage_type: usageType };
+  }
+
+  const isMetered = (price: Obj) => price?.recurring?.usage_type === 'metered';
+
+  /** The usage a metered price bills for a customer over [from, to): its meter's sum of accepted events. */
+  function meteredUsage(price: Obj, customer: string, from: number, to: number): number {
+    const meter = price.recurring?.meter ? store.get(price.recurring.meter) : undefined;
+    if (!meter) return 0;
+    return meterEvents
+      .filter((e) => e.status === 'accepted' && e.meter === meter.id && e.customer === customer && e.timestamp >= from && e.timestamp < to)
+      .reduce((sum, e) => sum + e.value, 0);
   }
 
   /** A price from `prices.create` params or a `price_data` hash (then `inline`: created inactive, like Stripe). */
@@ -205,12 +227,20 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions): Promise<
   }
   const CUSTOMER_PARAMS = ['address', 'balance', 'description', 'email', 'invoice_prefix', 'invoice_settings', 'metadata', 'name', 'next_invoice_sequence', 'payment_method', 'phone', 'preferred_locales', 'shipping', 'source', 'tax', 'tax_exempt', 'tax_id_data', 'test_clock', 'cash_balance'];
 
-  function subscriptionItemObj(subId: string, price: Obj, quantity: number, start: number, end: number): Obj {
+  function subscriptionItemObj(subId: string, price: Obj, quantity: number | undefined, start: number, end: number): Obj {
     return {
       id: alnumId('si_', 14), object: 'subscription_item', billing_thresholds: null, created: nowSec(),
       current_period_end: end, current_period_start: start, discounts: [], metadata: {}, price: structuredClone(price),
-      quantity, subscription: subId, tax_rates: [],
+      // Stripe omits quantity on metered items: usage comes from the meter.
+      ...(isMetered(price) ? {} : { quantity: quantity ?? 1 }), subscription: subId, tax_rates: [],
     };
+  }
+
+  /** Stripe refuses a quantity on a metered price. */
+  function checkMeteredQuantity(price: Obj, quantity: unknown, path: string) {
+    if (isMetered(price) && quantity !== undefined) {
+      throw invalid(`Quantity should not be specified where usage_type is \`metered\`. Remove quantity from \`${path}\`.`, `${path}[quantity]`);
+    }
   }
 
   /** Keeps the subscription's period fields and its items' in step (newer API versions read them from items). */
@@ -226,20 +256,28 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions): Promise<
     const t = nowSec();
     const lines = sub.items.data.map((it: Obj) => {
       const price = it.price;
-      const amount = zero ? 0 : price.unit_amount * it.quantity;
+      const metered = isMetered(price);
+      // Licensed items bill the coming period in advance; metered items bill the period just ended in arrears.
+      const quantity = metered ? meteredUsage(price, sub.customer, periodStart, periodEnd) : it.quantity;
+      const amount = zero ? 0 : metered
+        ? Math.round(quantity * Number(price.unit_amount_decimal ?? price.unit_amount))
+        : price.unit_amount * it.quantity;
       const product = store.get(price.product);
+      const linePeriodOf = metered ? [periodStart, periodEnd] : linePeriod;
       return {
         id: alnumId('il_', 24), object: 'line_item', amount, currency: price.currency,
-        description: `${it.quantity} × ${product?.name ?? price.product} (at ${money(price.unit_amount, price.currency)} / ${price.recurring?.interval ?? 'once'})`,
+        description: metered
+          ? `${product?.name ?? price.product} (${quantity} × ${money(Number(price.unit_amount_decimal ?? price.unit_amount), price.currency)})`
+          : `${it.quantity} × ${product?.name ?? price.product} (at ${money(price.unit_amount, price.currency)} / ${price.recurring?.interval ?? 'once'})`,
         discount_amounts: [], discountable: true, discounts: [], invoice: id, livemode: false, metadata: {},
         parent: {
           invoice_item_details: null,
           subscription_item_details: { invoice_item: null, proration: false, proration_details: { credited_items: null }, subscription: sub.id, subscription_item: it.id },
           type: 'subscription_item_details',
         },
-        period: { end: linePeriod[1], start: linePeriod[0] }, pretax_credit_amounts: [],
+        period: { end: linePeriodOf[1], start: linePeriodOf[0] }, pretax_credit_amounts: [],
         pricing: { price_details: { price: price.id, product: price.product }, type: 'price_details', unit_amount_decimal: price.unit_amount_decimal },
-        quantity: it.quantity, taxes: [],
+        quantity, taxes: [],
       };
     });
     const total = lines.reduce((s: number, l: Obj) => s + l.amount, 0);
@@ -262,7 +300,7 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions): Promise<
   }
 
   /** Creates an active (or trialing) subscription with its first invoice, paid; returns the events in Stripe's order. */
-  function startSubscription(customerId: string, items: { price: Obj; quantity: number }[], metadata: Record<string, string>, trialDays: number | undefined, info: RequestInfo, description: string | null = null) {
+  function startSubscription(customerId: string, items: { price: Obj; quantity: number | undefined }[], metadata: Record<string, string>, trialDays: number | undefined, info: RequestInfo, description: string | null = null) {
     const t = nowSec();
     const first = items[0].price;
     const trialEnd = trialDays ? t + trialDays * 86_400 : null;
@@ -335,7 +373,7 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions): Promise<
       recs.push(emit('customer.created', c, info));
     }
     const customer = store.get(customerId)!;
-    const items = (lineItems.get(session.id) ?? []).map((li) => ({ price: store.get(li.price.id)!, quantity: li.quantity }));
+    const items = (lineItems.get(session.id) ?? []).map((li) => ({ price: store.get(li.price.id)!, quantity: li.quantity ?? undefined }));
     const sd = session._subscriptionData as { metadata: Record<string, string>; trialDays?: number; description: string | null };
     const { sub, invoice, recs: subRecs } = startSubscription(customerId, items, sd.metadata, sd.trialDays, info, sd.description);
     recs.push(...subRecs);
@@ -592,11 +630,14 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions): Promise<
       else throw invalid(`Missing required param: line_items[${i}][price].`, `line_items[${i}][price]`, 'parameter_missing');
       if (priceId && !price.active) throw invalid(`The price specified is inactive. This field only accepts active prices.`, `line_items[${i}][price]`);
       if (price.type !== 'recurring') throw invalid('You must provide at least one recurring price in `subscription` mode when using prices.', `line_items[${i}][price]`);
+      checkMeteredQuantity(price, li.quantity, `line_items[${i}]`);
       const product = store.get(price.product);
+      // A metered price costs nothing up front: its usage is invoiced at the end of each period.
+      const upfront = isMetered(price) ? 0 : price.unit_amount * quantity;
       return {
-        id: alnumId('li_', 24), object: 'item', amount_discount: 0, amount_subtotal: price.unit_amount * quantity,
-        amount_tax: 0, amount_total: price.unit_amount * quantity, currency: price.currency,
-        description: product?.name ?? '', price: structuredClone(price), quantity,
+        id: alnumId('li_', 24), object: 'item', amount_discount: 0, amount_subtotal: upfront,
+        amount_tax: 0, amount_total: upfront, currency: price.currency,
+        description: product?.name ?? '', price: structuredClone(price), quantity: isMetered(price) ? null : quantity,
       };
     });
     const currencies = new Set(items.map((i) => i.currency));
@@ -697,7 +738,8 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions): Promise<
       const price = priceId ? store.need(priceId, 'price', 'price', `items[${i}][price]`) : pd ? store.put(priceObj(pd, `items[${i}][price_data][`, true)) : undefined;
       if (!price) throw invalid(`Missing required param: items[${i}][price].`, `items[${i}][price]`, 'parameter_missing');
       if (price.type !== 'recurring') throw invalid('The price specified is set to `type=one_time` but this field only accepts prices with `type=recurring`.', `items[${i}][price]`);
-      return { price, quantity: int(it, 'quantity', { path: `items[${i}][quantity]`, min: 0 }) ?? 1 };
+      checkMeteredQuantity(price, it.quantity, `items[${i}]`);
+      return { price, quantity: int(it, 'quantity', { path: `items[${i}][quantity]`, min: 0 }) ?? (isMetered(price) ? undefined : 1) };
     });
     const { sub, recs } = startSubscription(customer, items, applyMetadata({}, p), int(p, 'trial_period_days', { min: 1, max: 730 }), info, str(p, 'description') ?? null);
     if (bool(p, 'cancel_at_period_end')) setCancelAtPeriodEnd(sub, true);
@@ -741,6 +783,8 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions): Promise<
       if (price && price.type !== 'recurring') throw invalid('The price specified is set to `type=one_time` but this field only accepts prices with `type=recurring`.', `items[${i}][price]`);
       if (price && price.currency !== sub.currency) throw invalid(`The price's currency (${price.currency}) must match the subscription's currency (${sub.currency}).`, `items[${i}][price]`);
       if (!existing && !price && !pd) throw invalid(`Missing required param: items[${i}][price].`, `items[${i}][price]`, 'parameter_missing');
+      const target = price ?? existing?.price;
+      if (target) checkMeteredQuantity(target, it.quantity, `items[${i}]`);
       return { existing, price, pd, path: `items[${i}]`, quantity: int(it, 'quantity', { path: `items[${i}][quantity]`, min: 0 }), deleted: bool(it, 'deleted', `items[${i}][deleted]`), metadata: it };
     });
     const metadata = applyMetadata(sub.metadata, p);
@@ -759,9 +803,10 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions): Promise<
         if (op.existing) {
           if (price) op.existing.price = structuredClone(price);
           if (op.quantity !== undefined) op.existing.quantity = op.quantity;
+          if (isMetered(op.existing.price)) delete op.existing.quantity;
           op.existing.metadata = applyMetadata(op.existing.metadata, op.metadata);
         } else if (price) {
-          const it = store.put(subscriptionItemObj(sub.id, price, op.quantity ?? 1, sub.current_period_start, sub.current_period_end));
+          const it = store.put(subscriptionItemObj(sub.id, price, op.quantity, sub.current_period_start, sub.current_period_end));
           sub.items.data.push(it);
         }
       }
@@ -800,7 +845,56 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions): Promise<
   });
   const publicSub = (s: Obj) => Object.fromEntries(Object.entries(s).filter(([k]) => !k.startsWith('_')));
 
-  // Subscription items (read)
+  // Subscription items
+  api.add('POST', '/v1/subscription_items', (p, _x, info) => {
+    allow(p, ['subscription', 'price', 'price_data', 'quantity', 'metadata', 'proration_behavior', 'proration_date', 'payment_behavior', 'tax_rates', 'discounts', 'billing_thresholds']);
+    const subId = str(p, 'subscription', { required: true })!;
+    const sub = store.need(subId, 'subscription', 'subscription', 'subscription');
+    if (sub.status === 'canceled' || sub.status === 'incomplete_expired') {
+      throw invalid(`This subscription is ${sub.status}; items can no longer be added.`, 'subscription');
+    }
+    oneOf(p, 'proration_behavior', ['create_prorations', 'none', 'always_invoice'] as const);
+    const priceId = str(p, 'price');
+    const pd = obj(p, 'price_data');
+    if (priceId && pd) throw invalid('You may only specify one of these parameters: price, price_data.', 'price_data');
+    const price = priceId ? store.need(priceId, 'price', 'price', 'price') : pd ? store.put(priceObj(pd, 'price_data[', true)) : undefined;
+    if (!price) throw invalid('Missing required param: price.', 'price', 'parameter_missing');
+    if (priceId && !price.active) throw invalid('The price specified is inactive. This field only accepts active prices.', 'price');
+    if (price.type !== 'recurring') throw invalid('The price specified is set to `type=one_time` but this field only accepts prices with `type=recurring`.', 'price');
+    if (price.currency !== sub.currency) throw invalid(`The price's currency (${price.currency}) must match the subscription's currency (${sub.currency}).`, 'price');
+    checkMeteredQuantity(price, p.quantity, 'subscription_item');
+    if (sub.items.data.some((x: Obj) => x.price.id === price.id)) {
+      throw invalid(`Cannot add multiple subscription items with the same price: ${price.id}. Update the quantity of the existing item instead.`, 'price');
+    }
+    const quantity = int(p, 'quantity', { min: 0 });
+    let item: Obj | undefined;
+    const rec = subscriptionChange(sub, () => {
+      item = store.put(subscriptionItemObj(sub.id, price, quantity, sub.current_period_start, sub.current_period_end));
+      item.metadata = applyMetadata({}, p);
+      sub.items.data.push(item);
+      sub.items.total_count = sub.items.data.length;
+    }, info);
+    enqueue(rec);
+    return render(item!, p);
+  });
+  api.add('DELETE', '/v1/subscription_items/:id', (p, { id }, info) => {
+    allow(p, ['clear_usage', 'proration_behavior', 'proration_date', 'payment_behavior']);
+    const item = store.need(id, 'subscription_item', 'subscription item');
+    const sub = store.need(item.subscription, 'subscription', 'subscription');
+    oneOf(p, 'proration_behavior', ['create_prorations', 'none', 'always_invoice'] as const);
+    const clear = bool(p, 'clear_usage');
+    if (clear && !isMetered(item.price)) throw invalid('clear_usage is only allowed when the price\'s usage_type is metered.', 'clear_usage');
+    if (sub.items.data.length <= 1) {
+      throw invalid('A subscription must have at least one active plan. To cancel a subscription, please use the cancel API endpoint on /v1/subscriptions.');
+    }
+    const rec = subscriptionChange(sub, () => {
+      sub.items.data = sub.items.data.filter((x: Obj) => x.id !== id);
+      sub.items.total_count = sub.items.data.length;
+    }, info);
+    store.remove(id);
+    enqueue(rec);
+    return { id, object: 'subscription_item', deleted: true };
+  });
   api.add('GET', '/v1/subscription_items', (p) => {
     const subscription = str(p, 'subscription', { required: true })!;
     const sub = store.need(subscription, 'subscription', 'subscription', 'subscription');
@@ -819,22 +913,97 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions): Promise<
   });
   api.add('GET', '/v1/invoices/:id', (p, { id }) => render(store.need(id, 'invoice', 'invoice'), p));
 
-  // Billing meter events (usage for overage)
+  // Billing meters
+  function meterObj(p: P): Obj {
+    const t = nowSec();
+    const eventName = str(p, 'event_name', { required: true })!;
+    if (eventName.length > 100) throw invalid('event_name must be at most 100 characters.', 'event_name');
+    if (store.all('billing.meter').some((m) => m.event_name === eventName && m.status === 'active')) {
+      throw invalid(`An active meter with event_name \`${eventName}\` already exists.`, 'event_name');
+    }
+    const agg = obj(p, 'default_aggregation');
+    if (!agg) throw invalid('Missing required param: default_aggregation.', 'default_aggregation', 'parameter_missing');
+    allow(agg, ['formula']);
+    const formula = oneOf(agg, 'formula', ['sum', 'count', 'last'] as const, { required: true, path: 'default_aggregation[formula]' })!;
+    const cm = obj(p, 'customer_mapping') ?? {};
+    allow(cm, ['event_payload_key', 'type']);
+    const vs = obj(p, 'value_settings') ?? {};
+    allow(vs, ['event_payload_key']);
+    return {
+      id: alnumId('mtr_test_', 32), object: 'billing.meter', created: t,
+      customer_mapping: {
+        event_payload_key: str(cm, 'event_payload_key', { path: 'customer_mapping[event_payload_key]' }) ?? 'stripe_customer_id',
+        type: oneOf(cm, 'type', ['by_id'] as const, { path: 'customer_mapping[type]' }) ?? 'by_id',
+      },
+      default_aggregation: { formula },
+      display_name: str(p, 'display_name', { required: true })!,
+      event_name: eventName,
+      event_time_window: oneOf(p, 'event_time_window', ['day', 'hour'] as const) ?? null,
+      livemode: false, status: 'active', status_transitions: { deactivated_at: null }, updated: t,
+      value_settings: { event_payload_key: str(vs, 'event_payload_key', { path: 'value_settings[event_payload_key]' }) ?? 'value' },
+    };
+  }
+  api.add('POST', '/v1/billing/meters', (p) => {
+    allow(p, ['default_aggregation', 'display_name', 'event_name', 'customer_mapping', 'event_time_window', 'value_settings']);
+    return render(store.put(meterObj(p)), p);
+  });
+  api.add('GET', '/v1/billing/meters', (p) => {
+    const status = oneOf(p, 'status', ['active', 'inactive'] as const);
+    return renderList(listOf('/v1/billing/meters', store.all('billing.meter').filter((m) => !status || m.status === status), p), p);
+  });
+  api.add('GET', '/v1/billing/meters/:id', (p, { id }) => render(store.need(id, 'billing.meter', 'billing meter'), p));
+  api.add('POST', '/v1/billing/meters/:id/deactivate', (p, { id }) => {
+    const m = store.need(id, 'billing.meter', 'billing meter');
+    if (m.status === 'active') Object.assign(m, { status: 'inactive', status_transitions: { deactivated_at: nowSec() }, updated: nowSec() });
+    return render(m, p);
+  });
+  api.add('POST', '/v1/billing/meters/:id/reactivate', (p, { id }) => {
+    const m = store.need(id, 'billing.meter', 'billing meter');
+    if (m.status === 'inactive') Object.assign(m, { status: 'active', status_transitions: { deactivated_at: null }, updated: nowSec() });
+    return render(m, p);
+  });
+
+  // Billing meter events. Stripe validates the request's shape synchronously and processes the event
+  // asynchronously: a duplicate identifier (within 24 hours), a missing meter or an unknown customer do not fail
+  // the request; the event is dropped and (for errors) reported on the meter. GET /_emulator/meter_events shows
+  // each event's outcome (`status`: accepted | duplicate | error, with `error_code`).
+  const IDENTIFIER_WINDOW_S = 24 * 3600;
   api.add('POST', '/v1/billing/meter_events', (p) => {
     allow(p, ['event_name', 'payload', 'identifier', 'timestamp']);
     const eventName = str(p, 'event_name', { required: true })!;
+    if (eventName.length > 100) throw invalid('event_name must be at most 100 characters.', 'event_name');
     const payload = obj(p, 'payload');
     if (!payload) throw invalid('Missing required param: payload.', 'payload', 'parameter_missing');
-    const customer = str(payload, 'stripe_customer_id', { required: true, path: 'payload[stripe_customer_id]' })!;
-    const value = str(payload, 'value', { path: 'payload[value]' });
-    if (value !== undefined && !/^-?\d+(\.\d+)?$/.test(value)) throw invalid('payload[value] must be a number.', 'payload[value]');
+    for (const [k, v] of Object.entries(payload)) {
+      if (typeof v !== 'string') throw invalid(`Invalid string: ${JSON.stringify(v)}`, `payload[${k}]`, 'parameter_invalid_string');
+    }
+    const identifier = str(p, 'identifier') ?? crypto.randomUUID();
+    if (identifier.length === 0 || identifier.length > 100) throw invalid('identifier must be between 1 and 100 characters.', 'identifier');
     const t = nowSec();
     const timestamp = int(p, 'timestamp') ?? t;
-    if (timestamp < t - 35 * 86_400 || timestamp > t + 5 * 60) throw invalid('timestamp must be within the past 35 days and not more than 5 minutes in the future.', 'timestamp');
-    const identifier = str(p, 'identifier') ?? crypto.randomUUID();
-    const duplicate = meterEvents.some((e) => e.identifier === identifier);
-    const ev = { object: 'billing.meter_event', created: t, event_name: eventName, identifier, livemode: false, payload: { ...payload, stripe_customer_id: customer }, timestamp };
-    meterEvents.push({ ...ev, duplicate });
+    if (timestamp < t - 35 * 86_400) throw invalid('timestamp must be within the past 35 calendar days.', 'timestamp', 'timestamp_too_far_in_past');
+    if (timestamp > t + 5 * 60) throw invalid('timestamp must not be more than 5 minutes in the future.', 'timestamp', 'timestamp_in_future');
+    const meter = store.all('billing.meter').find((m) => m.event_name === eventName);
+    const customerKey = meter?.customer_mapping.event_payload_key ?? 'stripe_customer_id';
+    const valueKey = meter?.value_settings.event_payload_key ?? 'value';
+    const customer = payload[customerKey] as string | undefined;
+    const rawValue = payload[valueKey] as string | undefined;
+    if (!customer) throw invalid(`Missing required param: payload[${customerKey}].`, `payload[${customerKey}]`, 'parameter_missing');
+    if (meter?.default_aggregation.formula !== 'count') {
+      if (rawValue === undefined) throw invalid(`Missing required param: payload[${valueKey}].`, `payload[${valueKey}]`, 'parameter_missing');
+      if (!/^-?\d+(\.\d+)?$/.test(rawValue)) throw invalid(`payload[${valueKey}] must be a number.`, `payload[${valueKey}]`, 'parameter_invalid_integer');
+    }
+    const ev = { object: 'billing.meter_event', created: t, event_name: eventName, identifier, livemode: false, payload: { ...payload }, timestamp };
+    const prior = meterEvents.find((e) => e.identifier === identifier && e.status !== 'duplicate' && e.created > t - IDENTIFIER_WINDOW_S);
+    let status = 'accepted';
+    let errorCode: string | null = null;
+    if (prior) status = 'duplicate';
+    else if (!meter || meter.status !== 'active') { status = 'error'; errorCode = meter ? 'archived_meter' : 'no_meter'; }
+    else if (!store.get(customer) || store.get(customer)!.object !== 'customer') { status = 'error'; errorCode = 'meter_event_customer_not_found'; }
+    meterEvents.push({
+      ...ev, status, error_code: errorCode, meter: meter?.id ?? null, customer,
+      value: meter?.default_aggregation.formula === 'count' ? 1 : Number(rawValue ?? 0),
+    });
     return ev;
   });
 
@@ -934,6 +1103,31 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions): Promise<
   controls.add('GET', '/_emulator/requests', () => json(200, requests.list()));
   controls.add('GET', '/_emulator/events', () => json(200, events.map((r) => ({ ...r.event, deliveries: r.deliveries }))));
   controls.add('GET', '/_emulator/meter_events', () => json(200, meterEvents));
+  controls.add('GET', '/_emulator/meter_usage', (req) => {
+    const q = new URLSearchParams(req.query);
+    const customer = q.get('customer');
+    const eventName = q.get('event_name');
+    const from = q.get('from') === null ? null : Number(q.get('from'));
+    const to = q.get('to') === null ? null : Number(q.get('to'));
+    if ((from !== null && !Number.isInteger(from)) || (to !== null && !Number.isInteger(to))) {
+      return controlError(400, 'invalid_range', 'from and to are Unix timestamps (seconds).');
+    }
+    const accepted = meterEvents.filter((e) => e.status === 'accepted' && (!customer || e.customer === customer) &&
+      (!eventName || e.event_name === eventName) && (from === null || e.timestamp >= from) && (to === null || e.timestamp < to));
+    return json(200, { customer, event_name: eventName, from, to, events: accepted.length, value: accepted.reduce((s, e) => s + e.value, 0) });
+  });
+  controls.add('GET', '/_emulator/failures', () => json(200, failures));
+  controls.add('POST', '/_emulator/failures', (req) => {
+    const b = parseJsonObject(req.text);
+    const method = typeof b?.method === 'string' ? b.method.toUpperCase() : 'POST';
+    const status = b?.status === undefined ? 500 : b.status;
+    const times = b?.times === undefined ? 1 : b.times;
+    if (!b || typeof b.path !== 'string' || !b.path.startsWith('/v1/')) return controlError(400, 'invalid_body', 'Body must be {"path": "/v1/…", "method"?, "status"?, "times"?}.');
+    if (typeof status !== 'number' || status < 400 || status > 599) return controlError(400, 'invalid_status', 'status must be an HTTP error status (400-599).');
+    if (typeof times !== 'number' || !Number.isInteger(times) || times < 1) return controlError(400, 'invalid_times', 'times must be a positive integer.');
+    failures.push({ method, path: b.path, status, times });
+    return json(200, failures);
+  });
   controls.add('GET', '/_emulator/config', () => json(200, { webhookUrl }));
   controls.add('POST', '/_emulator/config', (req) => {
     const b = parseJsonObject(req.text);
@@ -1022,6 +1216,15 @@ export async function startStripeEmulator(opts: StripeEmulatorOptions): Promise<
       return finish(401, { error: { message: `Invalid API Key provided: ${shown}`, type: 'invalid_request_error' } });
     }
     if (parseError) return fail(parseError);
+    const injected = failures.find((f) => f.method === req.method && f.path === req.path);
+    if (injected) {
+      if (--injected.times <= 0) failures = failures.filter((f) => f !== injected);
+      return injected.status >= 500
+        ? fail(new StripeError(injected.status, 'api_error', 'An unknown error occurred (injected by the emulator).'))
+        : fail(new StripeError(injected.status, injected.status === 429 ? 'invalid_request_error' : 'invalid_request_error',
+          injected.status === 429 ? 'Too many requests (injected by the emulator).' : 'Request refused (injected by the emulator).',
+          injected.status === 429 ? 'rate_limit' : undefined));
+    }
 
     // Idempotency (POST only, as Stripe: GET and DELETE are idempotent by definition).
     const signature = `${req.method} ${req.path} ${canonical(params)}`;

@@ -4,6 +4,7 @@
 import { EMAIL_ENV } from '../email.ts';
 import { PLATFORM_ENV, readEnv, getterOf } from '../env.ts';
 import { STRIPE_ENV } from '../stripe.ts';
+import { OVERAGE_ENV } from './overage.ts';
 import { PRICE_ENV } from './prices.ts';
 import { TWILIO_WELCOME_ENV } from './welcome.ts';
 
@@ -11,6 +12,7 @@ export const BILLING_ENV = {
   ...PLATFORM_ENV,
   ...STRIPE_ENV,
   ...PRICE_ENV,
+  ...OVERAGE_ENV,
   APP_URL: { description: 'Public URL of the PWA: Checkout and the portal return here.' },
 } as const;
 

@@ -12,6 +12,7 @@ import { anonClient, serviceClient } from '../supabase.ts';
 import { parseTenantId, requireTenantRole } from './access.ts';
 import { readBillingEnv } from './config.ts';
 import { isPaidPlan, PAID_PLANS, type PaidPlan, type PriceIds } from './model.ts';
+import { overageConfigFrom, type OverageConfig } from './overage.ts';
 import { priceIdsFrom } from './prices.ts';
 
 export interface ManageDeps {
@@ -24,6 +25,8 @@ export interface ManageDeps {
   appUrl: string;
   log: Log;
   now?: () => number;
+  /** Metered SMS overage (checkout adds the overage price for shops that chose it). */
+  overage?: OverageConfig;
 }
 
 export function manageDepsFromEnv(fn: string, env: { get(name: string): string | undefined }): ManageDeps {
@@ -36,6 +39,7 @@ export function manageDepsFromEnv(fn: string, env: { get(name: string): string |
     createMissing: !!e.STRIPE_API_URL,
     appUrl: e.APP_URL.replace(/\/+$/, ''),
     log: createLogger(fn),
+    overage: overageConfigFrom(e),
   };
 }
 

@@ -1,0 +1,3 @@
+import { createHandler, depsFromEnv } from './handler.ts';
+
+Deno.serve(createHandler(depsFromEnv(Deno.env)));
