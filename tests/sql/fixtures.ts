@@ -44,6 +44,21 @@ export const FIXTURE_OVERRIDES: Record<string, Record<string, FixtureValue>> = {
     key_id: () => 'fixture',
   },
   voicemails: { call_sid: () => `CA${randomBytes(16).toString('hex')}`, from_phone: () => '+13035550142' },
+  // metered overage ledger (server-only): a period (end after start), a meter event, the subscription item
+  billing_overage_periods: {
+    period_start: () => new Date(Date.UTC(2020, 0, 1) + randomInt(0, 2_000_000_000) * 1000).toISOString(),
+    period_end: () => '2100-01-01T00:00:00Z',
+  },
+  billing_overage_reports: {
+    identifier: () => `fixture:${randomUUID()}`,
+    cumulative_segments: () => 1,
+    segments: () => 1,
+    stripe_customer_id: () => `cus_${randomBytes(7).toString('hex')}`,
+  },
+  billing_overage_items: {
+    subscription_id: () => `sub_${randomBytes(12).toString('hex')}`,
+    item_id: () => `si_${randomBytes(7).toString('hex')}`,
+  },
 };
 
 /**
