@@ -12,8 +12,12 @@ export interface BillingApi {
   checkout(tenantId: string, plan: string): Promise<string>;
   portal(tenantId: string): Promise<string>;
   changePlan(tenantId: string, plan: string): Promise<{ plan: string; status: string }>;
-  /** Owners/admins: hard stop at the cap, or $0.03 per extra segment billed on the subscription. */
-  setOveragePolicy(tenantId: string, policy: OveragePolicy): Promise<void>;
+  /**
+   * Owners/admins: hard stop at the cap, or $0.03 per extra segment billed on the subscription. Saves the choice,
+   * then asks stripe-overage to add/remove the metered subscription item now; `synced: false` when that call
+   * failed (the choice is saved and the scheduled run updates Stripe within 15 minutes).
+   */
+  setOveragePolicy(tenantId: string, policy: OveragePolicy): Promise<{ synced: boolean } | void>;
 }
 
 async function invoke<T>(fn: string, body: Record<string, unknown>): Promise<T> {
@@ -68,5 +72,11 @@ export const billingApi: BillingApi = {
     const { data, error } = await supabase().from('tenants').update({ overage_policy: policy }).eq('id', tenantId).select('id');
     if (error) throw toAppError(error);
     if (!data?.length) throw toAppError({ code: 'forbidden', message: 'forbidden: only owners and admins choose the overage policy' });
+    try {
+      await invoke<{ item: string }>('stripe-overage', { tenant_id: tenantId });
+      return { synced: true };
+    } catch {
+      return { synced: false };
+    }
   },
 };

@@ -76,11 +76,12 @@ export function createBillingStore(deps: BillingDeps): StoreApi<BillingState> {
       }),
       openPortal: () => act('portal', async (id) => deps.go(await deps.api.portal(id))),
       setOveragePolicy: (policy) => act('overage', async (id) => {
-        await deps.api.setOveragePolicy(id, policy);
+        const saved = await deps.api.setOveragePolicy(id, policy);
         set({ tenant: await deps.api.tenant(id) });
-        set({ notice: policy === 'metered'
+        const later = saved && saved.synced === false ? ' Your subscription at Stripe is updated within 15 minutes.' : '';
+        set({ notice: (policy === 'metered'
           ? 'Past your plan\'s texts, each extra segment is billed at $0.03 on your subscription.'
-          : 'Past your plan\'s texts, sending stops until you upgrade or the next period starts.' });
+          : 'Past your plan\'s texts, sending stops until you upgrade or the next period starts. Extra segments already sent this period stay on the next invoice.') + later });
       }),
     };
   });
