@@ -7,6 +7,7 @@ import { tenancyStore, useTenancy } from '../features/tenancy/store.ts';
 import { decide } from './guard.ts';
 import { resolveRoute } from './routes.tsx';
 import { AppLayout, BareLayout } from './Layout.tsx';
+import { ScreenBoundary } from './ScreenBoundary.tsx';
 
 const problems = configProblems();
 
@@ -31,7 +32,7 @@ function Router() {
 
   const Shell = route.chrome === 'app' && decision.kind === 'render' ? AppLayout : BareLayout;
   let content;
-  if (decision.kind === 'render') content = route.render(params);
+  if (decision.kind === 'render') content = <ScreenBoundary resetKey={pathname}>{route.render(params)}</ScreenBoundary>;
   else if (decision.kind === 'tenancy_error')
     content = (
       <Page title="Couldn't load your shops" narrow>

@@ -1,9 +1,12 @@
-import type { ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import { Link, useLocation } from '../lib/router.ts';
 import { Icon, useOnline } from '../lib/ui/index.ts';
+import { describeOutbox, useOutboxStatus } from '../lib/outboxStatus.ts';
 import { ShopSwitcher } from '../features/tenancy/components/ShopSwitcher.tsx';
 import { SignOutButton } from '../features/auth/components/SignOutButton.tsx';
-import { NAV_ITEMS } from './routes.tsx';
+import { selectActiveTenant, useTenancy } from '../features/tenancy/store.ts';
+import { adminStore, useAdmin } from '../features/admin/store.ts';
+import { currentNavItem, navItemsFor } from './routes.tsx';
 import { UpdatePrompt } from './UpdatePrompt.tsx';
 
 function OfflineBanner() {
@@ -13,6 +16,66 @@ function OfflineBanner() {
     <div className="offline-banner" role="status">
       <strong>Offline:</strong> you can keep using the app; anything that needs the server waits until you're back online.
     </div>
+  );
+}
+
+/** What waits on this device (texts and photos), on every screen, in words (not a coloured dot). */
+function OutboxLine() {
+  const status = useOutboxStatus((s) => s);
+  const text = describeOutbox(status);
+  if (!text) return null;
+  const to = status.sends.pending + status.sends.failed > 0 ? '/outbox' : '/capture';
+  return (
+    <div className={text.failed ? 'outbox-line outbox-line-failed' : 'outbox-line'} role="status">
+      {text.failed ? <strong><span aria-hidden="true">⚠ </span>{text.failed}.</strong> : null}
+      {text.waiting ? <span> {text.waiting}.</span> : null} <Link to={to}>Open the outbox</Link>
+    </div>
+  );
+}
+
+/**
+ * The main navigation, role-aware. Phone: a bottom bar of at most four thumb targets (Home, Snap, Customers, More);
+ * "More" unfolds the other entries above the bar. Tablet and up: every entry in the left column.
+ */
+function MainNav() {
+  const { pathname } = useLocation();
+  const role = useTenancy((s) => selectActiveTenant(s)?.role ?? null);
+  const isAdmin = useAdmin((s) => s.isAdmin === true);
+  const [moreOpen, setMoreOpen] = useState(false);
+  useEffect(() => { void adminStore.getState().check(); }, []);
+  useEffect(() => setMoreOpen(false), [pathname]);
+  useEffect(() => {
+    if (!moreOpen) return;
+    const onKey = (e: KeyboardEvent) => { if (e.key === 'Escape') setMoreOpen(false); };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [moreOpen]);
+  const items = navItemsFor(role, isAdmin);
+  const current = currentNavItem(items, pathname);
+  const secondary = items.filter((i) => !i.primary);
+  const currentIsSecondary = secondary.some((i) => i.to === current);
+  return (
+    <nav className={moreOpen ? 'nav nav-more-open' : 'nav'} aria-label="Main">
+      <ul id="main-nav-list">
+        {items.map((item) => (
+          <li key={item.to} className={item.primary ? undefined : 'nav-secondary'}>
+            <Link to={item.to} aria-current={current === item.to ? 'page' : undefined}>
+              <Icon name={item.icon} className="nav-icon" />
+              <span className="nav-label">{item.label}</span>
+            </Link>
+          </li>
+        ))}
+        {secondary.length ? (
+          <li className="nav-more-item">
+            <button type="button" className="nav-more" aria-expanded={moreOpen} aria-controls="main-nav-list"
+              aria-current={currentIsSecondary && !moreOpen ? 'page' : undefined} onClick={() => setMoreOpen((o) => !o)}>
+              <Icon name="more" className="nav-icon" />
+              <span className="nav-label">More</span>
+            </button>
+          </li>
+        ) : null}
+      </ul>
+    </nav>
   );
 }
 
@@ -30,7 +93,6 @@ function Brand() {
  * thumb reach. From 768 px: navigation becomes a left column beside the content (two columns).
  */
 export function AppLayout({ children }: { children: ReactNode }) {
-  const { pathname } = useLocation();
   return (
     <div className="app">
       <a className="skip-link" href="#main">
@@ -42,22 +104,9 @@ export function AppLayout({ children }: { children: ReactNode }) {
         <SignOutButton className="topbar-signout" />
       </header>
       <OfflineBanner />
+      <OutboxLine />
       <div className="app-body">
-        <nav className="nav" aria-label="Main">
-          <ul>
-            {NAV_ITEMS.map((item) => {
-              const current = item.to === '/' ? pathname === '/' : pathname.startsWith(item.to);
-              return (
-                <li key={item.to}>
-                  <Link to={item.to} aria-current={current ? 'page' : undefined}>
-                    <Icon name={item.icon} className="nav-icon" />
-                    <span className="nav-label">{item.label}</span>
-                  </Link>
-                </li>
-              );
-            })}
-          </ul>
-        </nav>
+        <MainNav />
         <main id="main" className="main">
           {children}
         </main>

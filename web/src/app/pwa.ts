@@ -2,7 +2,7 @@
  * Service-worker registration, once, with workbox-window. `registerType: 'prompt'`: a new version waits until the
  * person presses "Reload" in the update prompt; while online we look for a new version every hour.
  */
-import { Workbox } from 'workbox-window';
+import type { Workbox } from 'workbox-window';
 import { createStore } from 'zustand/vanilla';
 import { useStore } from 'zustand';
 
@@ -24,12 +24,19 @@ export function usePwa<T>(selector: (s: PwaState) => T): T {
 }
 
 let wb: Workbox | null = null;
+let registering = false;
 
 export function registerServiceWorker(): void {
   // In dev there is no built sw.js (the plugin's devOptions are off): nothing to register.
-  if (wb || !import.meta.env.PROD || typeof navigator === 'undefined' || !('serviceWorker' in navigator)) return;
-  const base = import.meta.env.BASE_URL;
-  wb = new Workbox(`${base}sw.js`, { scope: base, type: 'classic' });
+  if (wb || registering || !import.meta.env.PROD || typeof navigator === 'undefined' || !('serviceWorker' in navigator)) return;
+  registering = true;
+  // workbox-window is a lazy chunk: the first paint does not wait for it (it registers after `load` anyway).
+  import('workbox-window').then(({ Workbox: WorkboxClass }) => register(new WorkboxClass(`${import.meta.env.BASE_URL}sw.js`, { scope: import.meta.env.BASE_URL, type: 'classic' })),
+    (e: unknown) => { registering = false; console.warn('Service worker registration failed:', e instanceof Error ? e.message : e); });
+}
+
+function register(w: Workbox): void {
+  wb = w;
 
   wb.addEventListener('waiting', () => pwaStore.setState({ updateReady: true }));
   wb.addEventListener('activated', (event) => {

@@ -4,8 +4,28 @@
  */
 import { authStore } from '../features/auth/store.ts';
 import { membersStore, tenancyStore } from '../features/tenancy/store.ts';
+import { adminStore } from '../features/admin/store.ts';
 
 let started = false;
+let outboxesStarted = false;
+
+/**
+ * The device outboxes (capture photos, text sends) drain from app start, whatever screen opens first. Their modules
+ * (the photo pipeline, libphonenumber, IndexedDB) are lazy chunks so they stay out of the first paint: they load once
+ * someone is signed in and the browser is idle, then drain now, on `online` and on `visibilitychange`.
+ */
+function startOutboxes(): void {
+  if (outboxesStarted || typeof window === 'undefined') return;
+  outboxesStarted = true;
+  const load = () => {
+    void import('../features/capture/store.ts').then((m) => m.startCaptureSync(), () => { outboxesStarted = false; });
+    void import('../features/messaging/sendStore.ts').then((m) => m.startSendSync(), () => { outboxesStarted = false; });
+  };
+  const idle = (window as { requestIdleCallback?: (cb: () => void, o?: { timeout: number }) => number }).requestIdleCallback;
+  const later = () => (idle ? idle(load, { timeout: 3000 }) : setTimeout(load, 1000));
+  if (document.readyState === 'complete') later();
+  else window.addEventListener('load', later, { once: true });
+}
 
 export function startSession(): void {
   if (started) return;
@@ -15,6 +35,8 @@ export function startSession(): void {
     if (userId === currentUserId) return;
     currentUserId = userId;
     membersStore.getState().reset();
+    adminStore.getState().reset();
+    if (userId) startOutboxes();
     if (userId) void tenancyStore.getState().load(userId);
     else tenancyStore.getState().reset();
   };

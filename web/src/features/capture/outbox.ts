@@ -8,8 +8,10 @@
  * The drain logic takes its storage and transport as arguments (unit-tested with in-memory fakes); `idbStorage()` is
  * the browser's IndexedDB storage.
  */
-import { openDB, type IDBPDatabase } from 'idb';
+import { describeError as describe, idbKeyedStore, isRetryable, memoryKeyedStore } from '../../lib/outbox.ts';
 import type { RepairOrder } from './model.ts';
+
+export { isRetryable };
 
 export type OutboxState = 'queued' | 'uploading' | 'reading' | 'failed';
 
@@ -54,25 +56,6 @@ export interface DrainResult {
   failed: number;
   /** True when a network failure stopped the drain (the rest waits for `online`). */
   offline: boolean;
-}
-
-/** Errors that may pass by retrying: network, timeouts, rate limits, server trouble. */
-export function isRetryable(e: unknown): boolean {
-  const err = e as { status?: number; code?: string } | null;
-  if (!err || typeof err !== 'object') return true;
-  if (err.code === 'network_error') return true;
-  const s = err.status;
-  if (s === undefined || s === 0) return true;
-  // 401: the session lapsed; the photo waits until the technician is signed in again.
-  return s >= 500 || s === 401 || s === 408 || s === 429;
-}
-
-function describe(e: unknown): { code: string; message: string } {
-  const err = e as { code?: unknown; message?: unknown } | null;
-  return {
-    code: typeof err?.code === 'string' ? err.code : 'unknown_error',
-    message: typeof err?.message === 'string' ? err.message : 'Something went wrong.',
-  };
 }
 
 export interface Outbox {
@@ -164,28 +147,10 @@ export function createOutbox(storage: OutboxStorage, transport: CaptureTransport
 
 /** In-memory storage (tests, and browsers where IndexedDB is unavailable, e.g. some private modes). */
 export function memoryStorage(): OutboxStorage {
-  const map = new Map<string, OutboxEntry>();
-  return {
-    async all() { return [...map.values()].map((e) => ({ ...e })); },
-    async put(e) { map.set(e.clientId, { ...e }); },
-    async delete(id) { map.delete(id); },
-  };
+  return memoryKeyedStore<OutboxEntry>('clientId');
 }
-
-const DB_NAME = 'servicepro-capture';
-const STORE = 'outbox';
 
 /** IndexedDB storage (survives reloads, restarts and going offline). */
 export function idbStorage(): OutboxStorage {
-  let db: Promise<IDBPDatabase> | null = null;
-  const open = () => (db ??= openDB(DB_NAME, 1, {
-    upgrade(d) {
-      if (!d.objectStoreNames.contains(STORE)) d.createObjectStore(STORE, { keyPath: 'clientId' });
-    },
-  }));
-  return {
-    async all() { return (await (await open()).getAll(STORE)) as OutboxEntry[]; },
-    async put(e) { await (await open()).put(STORE, e); },
-    async delete(id) { await (await open()).delete(STORE, id); },
-  };
+  return idbKeyedStore<OutboxEntry>('servicepro-capture', 'outbox', 'clientId');
 }

@@ -6,6 +6,7 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { useStore } from 'zustand';
 import { errorMessage } from '../../lib/errors.ts';
+import { countEntries, publishOutboxCounts } from '../../lib/outboxStatus.ts';
 import { captureApi } from './api.ts';
 import { createOutbox, idbStorage, memoryStorage, type CaptureTransport, type DrainResult, type Outbox, type OutboxEntry, type OutboxStorage } from './outbox.ts';
 import { preparePhoto } from './photo.ts';
@@ -86,6 +87,9 @@ export const { store: captureStore } = createCaptureStore({
   prepare: (file) => preparePhoto(file),
   newId: () => crypto.randomUUID(),
 });
+
+// The shell shows what waits on this phone on every screen.
+captureStore.subscribe((s) => publishOutboxCounts('captures', countEntries(s.entries)));
 
 export function useCapture<T>(selector: (s: CaptureState) => T): T {
   return useStore(captureStore, selector);

@@ -64,6 +64,13 @@ const COLUMNS = 'id, direction, body, status, template, segments, error_code, se
 export const messagingApi = {
   sendMessage,
 
+  /** Calls `cb` whenever a session becomes available (start, sign-in, refresh): queued texts go with it. */
+  onSignedIn(cb: () => void): void {
+    supabase().auth.onAuthStateChange((event, session) => {
+      if (session && (event === 'SIGNED_IN' || event === 'INITIAL_SESSION' || event === 'TOKEN_REFRESHED')) setTimeout(cb, 0);
+    });
+  },
+
   /** The latest 200 messages with a customer, oldest first. */
   async thread(tenantId: string, customerId: string): Promise<ThreadMessage[]> {
     const { data, error } = await supabase().from('messages').select(COLUMNS)

@@ -10,6 +10,13 @@ import { browserStorage, readJson, remove, writeJson, type KeyValueStorage } fro
 import { inviteLink, sortMembers, type Member, type NewShop, type PendingInvitation, type Role, type TenantSummary } from './model.ts';
 
 export const ACTIVE_TENANT_KEY = 'servicepro.activeTenant';
+/** The user's shops as last loaded: the home paints from it at once (and offline) while the list is refreshed. */
+export const TENANTS_CACHE_KEY = 'servicepro.tenants';
+
+interface CachedTenants {
+  userId: string;
+  tenants: TenantSummary[];
+}
 
 interface PersistedChoice {
   userId: string;
@@ -65,6 +72,12 @@ export function createTenancyStore(deps: TenancyDeps): StoreApi<TenancyState> {
     else remove(deps.storage, ACTIVE_TENANT_KEY);
   };
 
+  const cached = (userId: string): TenantSummary[] => {
+    const c = readJson<CachedTenants>(deps.storage, TENANTS_CACHE_KEY);
+    if (!c || c.userId !== userId || !Array.isArray(c.tenants)) return [];
+    return c.tenants.filter((t) => t && typeof t.id === 'string' && typeof t.name === 'string' && typeof t.role === 'string');
+  };
+
   return createStore<TenancyState>()((set, get) => {
     const fetchTenants = async (userId: string): Promise<void> => {
       const mine = ++seq;
@@ -75,6 +88,7 @@ export function createTenancyStore(deps: TenancyDeps): StoreApi<TenancyState> {
         const active = pickActiveTenant(tenants, [get().activeTenantId, remembered(userId)]);
         set({ tenants, activeTenantId: active, status: 'ready', error: null });
         if (active) remember(userId, active);
+        writeJson(deps.storage, TENANTS_CACHE_KEY, { userId, tenants } satisfies CachedTenants);
       } catch (e) {
         if (mine !== seq || get().userId !== userId) return;
         set({ status: 'error', error: toAppError(e) });
@@ -90,8 +104,11 @@ export function createTenancyStore(deps: TenancyDeps): StoreApi<TenancyState> {
 
       async load(userId) {
         if (get().userId !== userId) {
-          // Another user: never show the previous user's shops, not even for a moment.
-          set({ userId, tenants: [], activeTenantId: null, status: 'idle', error: null });
+          // Another user: never show the previous user's shops, not even for a moment. This user's shops as last
+          // loaded on this device (if any) show at once; the server's answer replaces them (the server checks every
+          // action anyway, so a stale role can only show a screen, never do anything).
+          const last = cached(userId);
+          set({ userId, tenants: last, activeTenantId: last.length ? pickActiveTenant(last, [remembered(userId)]) : null, status: 'idle', error: null });
         }
         await fetchTenants(userId);
       },
@@ -130,6 +147,7 @@ export function createTenancyStore(deps: TenancyDeps): StoreApi<TenancyState> {
       reset() {
         seq++;
         remove(deps.storage, ACTIVE_TENANT_KEY);
+        remove(deps.storage, TENANTS_CACHE_KEY);
         set({ userId: null, tenants: [], activeTenantId: null, status: 'idle', error: null });
       },
     };

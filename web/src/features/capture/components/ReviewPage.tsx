@@ -5,6 +5,7 @@ import { errorMessage } from '../../../lib/errors.ts';
 import { selectActiveTenant, useTenancy } from '../../tenancy/store.ts';
 import { captureApi, type ConsentSource, type MessageTemplate, type RepairOrderDetail, type SaveResult } from '../api.ts';
 import { FIELD_LABELS, FIELDS, draftFromParsed, lowConfidenceFields, messageKey, validateReview, type Field, type ReviewDraft } from '../model.ts';
+import { sendStore } from '../../messaging/sendStore.ts';
 import '../capture.css';
 
 const HINTS: Partial<Record<Field, string>> = {
@@ -174,8 +175,9 @@ function MessageButton({ tenantId, ro, customerId, template, label, allowPhoto =
     setBusy(true);
     setError(null);
     try {
-      const r = await captureApi.sendMessage({ tenantId, customerId, template, repairOrderId: ro.id, idempotencyKey: key.current, mediaPaths: withPhoto ? [ro.photo_path] : undefined });
-      setResult(r.status === 'scheduled' ? 'Scheduled for the customer’s daytime hours.' : 'Sent.');
+      // Through the device outbox: offline, or on a failure that may pass, the text waits with its key and goes later.
+      const r = await sendStore.getState().send({ key: key.current, tenantId, customerId, template, repairOrderId: ro.id, mediaPaths: withPhoto ? [ro.photo_path] : undefined, label: `${label} (RO ${ro.ro_number ?? ro.id.slice(0, 8)})` });
+      setResult(r.kind === 'queued' ? r.message : r.message.status === 'scheduled' ? 'Scheduled for the customer’s daytime hours.' : 'Sent.');
     } catch (e) {
       setError(errorMessage(e));
     } finally {

@@ -1,7 +1,9 @@
 import { useRef, useState } from 'react';
 import { Button, ErrorRegion } from '../../../lib/ui/index.ts';
 import { toAppError } from '../../../lib/errors.ts';
-import { sendMessage, type MessageTemplate } from '../api.ts';
+import type { MessageTemplate } from '../api.ts';
+import { sendStore } from '../sendStore.ts';
+import { sendLabel } from '../outboxModel.ts';
 import { sendErrorMessage } from '../errors.ts';
 import { canFix, countSegments, fixToGsm, MAX_BODY_CHARS } from '../segments.ts';
 import { SegmentMeter } from './SegmentMeter.tsx';
@@ -22,9 +24,15 @@ export function Composer({ tenantId, customerId, onSent }: { tenantId: string; c
     setError(null);
     setNotice(null);
     try {
-      const m = await sendMessage({ tenantId, customerId, template, body: template === 'custom' ? body : undefined, idempotencyKey: key.current });
+      const text = template === 'custom' ? body : undefined;
+      const outcome = await sendStore.getState().send({ key: key.current, tenantId, customerId, template, body: text, label: sendLabel(template, text) });
       key.current = crypto.randomUUID();
       if (template === 'custom') setBody('');
+      if (outcome.kind === 'queued') {
+        setNotice(outcome.message);
+        return;
+      }
+      const m = outcome.message;
       if (m.status === 'scheduled' && m.send_at) {
         setNotice(`It is quiet hours for this customer. The text goes out at ${new Date(m.send_at).toLocaleString()}.`);
       }

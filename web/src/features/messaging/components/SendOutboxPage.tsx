@@ -1,0 +1,87 @@
+import { useEffect, useState } from 'react';
+import { Button, ButtonLink, Page, useOnline } from '../../../lib/ui/index.ts';
+import { Link } from '../../../lib/router.ts';
+import { useOutboxStatus } from '../../../lib/outboxStatus.ts';
+import { selectActiveTenant, useTenancy } from '../../tenancy/store.ts';
+import { sendStore, useSends } from '../sendStore.ts';
+import { sendStateText } from '../outboxModel.ts';
+import type { SendEntry } from '../outbox.ts';
+import './messaging.css';
+
+/**
+ * /outbox — texts kept on this device: waiting for the connection or a retry, or refused and waiting for a person.
+ * Each says where it stands in words; Retry sends again with the same idempotency key (never a second text).
+ */
+export function SendOutboxPage() {
+  const tenant = useTenancy(selectActiveTenant);
+  const online = useOnline();
+  const entries = useSends((s) => s.entries);
+  const photos = useOutboxStatus((s) => s.captures);
+  const [busy, setBusy] = useState(false);
+  const [, tick] = useState(0);
+  useEffect(() => { void sendStore.getState().refresh(); }, []);
+  useEffect(() => { const t = setInterval(() => tick((n) => n + 1), 1000); return () => clearInterval(t); }, []);
+  if (!tenant) return null;
+  const mine = entries.filter((e) => e.tenantId === tenant.id).sort((a, b) => a.createdAt - b.createdAt);
+  const failed = mine.filter((e) => e.permanent || e.state === 'failed').length;
+  const retryAll = async () => {
+    setBusy(true);
+    try { await sendStore.getState().drain({ force: true }); } finally { setBusy(false); }
+  };
+  return (
+    <Page title="Outbox" heading="Waiting to send">
+      <p className="lead" role="status">
+        {mine.length === 0
+          ? 'Nothing is waiting: every text from this device has gone out.'
+          : `${mine.length - failed} waiting, ${failed} not sent.`}
+        {!online && mine.length ? " You're offline: they go out when you're back online." : ''}
+      </p>
+      {photos.pending + photos.failed > 0 ? (
+        <p>
+          Photos waiting on this device are on the <Link to="/capture">Snap screen</Link>.
+        </p>
+      ) : null}
+      {mine.length ? (
+        <>
+          <Button onClick={() => void retryAll()} busy={busy} busyLabel="Sending…" disabled={!online}>
+            Retry now
+          </Button>
+          <ul className="send-outbox">
+            {mine.map((e) => <SendRow key={e.key} entry={e} online={online} />)}
+          </ul>
+        </>
+      ) : (
+        <ButtonLink to="/customers" variant="secondary">Go to customers</ButtonLink>
+      )}
+    </Page>
+  );
+}
+
+function SendRow({ entry, online }: { entry: SendEntry; online: boolean }) {
+  const failed = entry.permanent || entry.state === 'failed';
+  const when = new Date(entry.createdAt).toLocaleString(undefined, { hour: 'numeric', minute: '2-digit', month: 'short', day: 'numeric' });
+  return (
+    <li className={failed ? 'send-row send-row-failed' : 'send-row'}>
+      <span className="send-label">{entry.label}</span>
+      <span className="hint">
+        Written {when}
+        {entry.customerId ? <> · <Link to={`/customers/${entry.customerId}/thread`}>Open the thread</Link></> : null}
+      </span>
+      <span className="send-state">
+        {failed ? <span aria-hidden="true">⚠ </span> : null}
+        {sendStateText(entry, online)}
+      </span>
+      {entry.lastError ? <span className="hint">{entry.lastError.message}</span> : null}
+      <span className="row">
+        <Button variant="secondary" disabled={!online || entry.state === 'sending'} onClick={() => void sendStore.getState().drain({ force: true })}>
+          Try again<span className="visually-hidden">: {entry.label}</span>
+        </Button>
+        <Button variant="secondary" onClick={() => {
+          if (window.confirm('Delete this text from the device? It has not been sent.')) void sendStore.getState().discard(entry.key);
+        }}>
+          Discard<span className="visually-hidden">: {entry.label}</span>
+        </Button>
+      </span>
+    </li>
+  );
+}

@@ -1,0 +1,63 @@
+/**
+ * The generic parts of the device outboxes (capture photos, text sends): which failures are worth retrying, how a
+ * failure is remembered, and where entries are kept — IndexedDB in the browser (survives reloads, restarts and
+ * going offline), memory in tests or where IndexedDB is unavailable (some private modes). No feature imports here.
+ */
+import { openDB, type IDBPDatabase } from 'idb';
+
+/** Errors that may pass by retrying: network, timeouts, rate limits, server trouble, a lapsed session. */
+export function isRetryable(e: unknown): boolean {
+  const err = e as { status?: number; code?: string } | null;
+  if (!err || typeof err !== 'object') return true;
+  if (err.code === 'network_error') return true;
+  const s = err.status;
+  if (s === undefined || s === 0) return true;
+  // 401: the session lapsed; the entry waits until someone is signed in again.
+  return s >= 500 || s === 401 || s === 408 || s === 429;
+}
+
+/** What an outbox keeps of a failure: a code and a sentence for people (never a stack). */
+export function describeError(e: unknown): { code: string; message: string } {
+  const err = e as { code?: unknown; message?: unknown } | null;
+  return {
+    code: typeof err?.code === 'string' ? err.code : 'unknown_error',
+    message: typeof err?.message === 'string' ? err.message : 'Something went wrong.',
+  };
+}
+
+/** A keyed collection of entries. */
+export interface KeyedStore<T> {
+  all(): Promise<T[]>;
+  put(entry: T): Promise<void>;
+  delete(key: string): Promise<void>;
+}
+
+/** In memory (tests, and browsers without IndexedDB). Copies on the way in and out, as IndexedDB does. */
+export function memoryKeyedStore<T extends object>(key: keyof T & string): KeyedStore<T> {
+  const map = new Map<string, T>();
+  return {
+    async all() { return [...map.values()].map((e) => ({ ...e })); },
+    async put(e) { map.set(String(e[key]), { ...e }); },
+    async delete(id) { map.delete(id); },
+  };
+}
+
+/** One IndexedDB database with one object store keyed by `keyPath`. */
+export function idbKeyedStore<T>(dbName: string, storeName: string, keyPath: string): KeyedStore<T> {
+  let db: Promise<IDBPDatabase> | null = null;
+  const open = () => (db ??= openDB(dbName, 1, {
+    upgrade(d) {
+      if (!d.objectStoreNames.contains(storeName)) d.createObjectStore(storeName, { keyPath });
+    },
+  }));
+  return {
+    async all() { return (await (await open()).getAll(storeName)) as T[]; },
+    async put(e) { await (await open()).put(storeName, e); },
+    async delete(id) { await (await open()).delete(storeName, id); },
+  };
+}
+
+/** IndexedDB where the browser has it, memory otherwise. */
+export function browserKeyedStore<T extends object>(dbName: string, storeName: string, keyPath: keyof T & string): KeyedStore<T> {
+  return typeof indexedDB !== 'undefined' ? idbKeyedStore<T>(dbName, storeName, keyPath) : memoryKeyedStore<T>(keyPath);
+}
