@@ -353,6 +353,31 @@ describe('a downgrade mid-period', () => {
   });
 });
 
+describe('an upgrade mid-period (stripe-change-plan)', () => {
+  it('keeps the overage item, keeps what was billed, and bills again only past the new plan\'s cap', async () => {
+    const s = await paidShop('metered');
+    await runJob(s.tenantId);
+    await send(s.tenantId, STARTER_CAP + 50);
+    await runJob(s.tenantId);
+    expect(await usage(s.customer)).toEqual(expect.objectContaining({ value: 50 }));
+
+    const changed = await invoke(s.owner.client, 'stripe-change-plan', { tenant_id: s.tenantId, plan: 'pro' });
+    expect(changed).toMatchObject({ status: 200, body: { plan: 'pro', changed: true } });
+    const items = (await stripe.subscriptions.retrieve(s.subscription)).items.data;
+    expect(items).toHaveLength(2);
+    expect(items.filter((i) => i.price.lookup_key === OVERAGE_LOOKUP_KEY)).toHaveLength(1);
+    expect(items.find((i) => i.price.lookup_key !== OVERAGE_LOOKUP_KEY)!.price.lookup_key).toBe('servicepro_pro_monthly');
+
+    const { rows: [pro] } = await db().query(`select sms_segments from public.plans where id = 'pro'`);
+    await send(s.tenantId, pro.sms_segments - (STARTER_CAP + 50)); // exactly Pro's cap: nothing new
+    await runJob(s.tenantId);
+    expect(await usage(s.customer)).toEqual(expect.objectContaining({ value: 50 }));
+    await send(s.tenantId, 10);
+    await runJob(s.tenantId);
+    expect(await usage(s.customer)).toEqual(expect.objectContaining({ events: 2, value: 60 }));
+  });
+});
+
 // ---------------------------------------------------------------------------------------------- cron path
 describe('the schedule', () => {
   it('pg_cron\'s tick queues a pg_net POST to stripe-overage with the Vault key, and that run reports', async () => {
