@@ -14,6 +14,11 @@ import {
 import { createSettingsStore } from '../../web/src/features/settings/store.ts';
 import type { SettingsApi } from '../../web/src/features/settings/api.ts';
 import { AppError } from '../../web/src/lib/errors.ts';
+import { memoryStorage } from '../../web/src/lib/storage.ts';
+import { createTenancyStore, TENANTS_CACHE_KEY } from '../../web/src/features/tenancy/store.ts';
+import type { TenancyApi } from '../../web/src/features/tenancy/api.ts';
+import type { TenantSummary } from '../../web/src/features/tenancy/model.ts';
+import { decide } from '../../web/src/app/guard.ts';
 
 describe('navigation', () => {
   const labels = (items: { label: string }[]) => items.map((i) => i.label);
@@ -148,5 +153,39 @@ describe('shop settings', () => {
     expect(saved).toEqual([{ input: expect.objectContaining({ quietStart: '09:00' }), hasRow: false }]);
     expect(store.getState().loaded).toMatchObject({ hasRow: true, settings: { quietStart: '09:00' } });
     expect(store.getState().savedAt).not.toBeNull();
+  });
+});
+
+describe('the shop list paints from this device first', () => {
+  const shop = (id: string, name: string): TenantSummary => ({ id, name, slug: name.toLowerCase(), role: 'owner', status: 'trialing', plan: null });
+  it('shows the user\'s last loaded shops at once (and offline), never another user\'s; sign-out forgets them', async () => {
+    const storage = memoryStorage();
+    let answer: Promise<TenantSummary[]> = Promise.resolve([shop('a', 'Alpha'), shop('b', 'Beta')]);
+    const api = { myTenants: () => answer } as unknown as TenancyApi;
+    const first = createTenancyStore({ api, storage });
+    await first.getState().load('u1');
+    first.getState().switchTenant('b');
+    expect(storage.getItem(TENANTS_CACHE_KEY)).toContain('Alpha');
+
+    // Next start: the server is slow (or unreachable); the home can render from the cache right away.
+    let fail!: (e: Error) => void;
+    answer = new Promise((_r, rej) => { fail = rej; });
+    const next = createTenancyStore({ api, storage });
+    const loading = next.getState().load('u1');
+    expect(next.getState().tenants.map((t) => t.name)).toEqual(['Alpha', 'Beta']);
+    expect(next.getState().activeTenantId).toBe('b');
+    expect(decide({ access: 'shop', auth: 'signed_in', tenancy: next.getState().status, tenantCount: 2, activeTenantId: 'b', here: '/' })).toEqual({ kind: 'render' });
+    fail(new AppError('network_error', 'offline'));
+    await loading;
+    expect(next.getState()).toMatchObject({ status: 'error', activeTenantId: 'b' });
+    expect(next.getState().tenants.length).toBe(2);
+
+    const other = createTenancyStore({ api, storage });
+    answer = new Promise(() => {});
+    void other.getState().load('u2');
+    expect(other.getState().tenants).toEqual([]);
+
+    next.getState().reset();
+    expect(storage.getItem(TENANTS_CACHE_KEY)).toBeNull();
   });
 });

@@ -34,7 +34,7 @@ function OutboxLine() {
 }
 
 /**
- * The main navigation, role-aware. Phone: a bottom bar of at most four thumb targets (Home, Snap, Customers, More);
+ * The main navigation, role-aware. Phone: a bottom bar of five thumb targets (Home, Snap, Customers, Members, More);
  * "More" unfolds the other entries above the bar. Tablet and up: every entry in the left column.
  */
 function MainNav() {
@@ -74,6 +74,8 @@ function MainNav() {
             </button>
           </li>
         ) : null}
+        {/* Ends the unfolded rows, so the bar's own targets stay on one line below them. */}
+        {secondary.length ? <li className="nav-break" aria-hidden="true" /> : null}
       </ul>
     </nav>
   );

@@ -13,7 +13,7 @@ export interface NavItem {
   label: string;
   icon: IconName;
   audience: NavAudience;
-  /** On a phone: one of the bottom bar's thumb targets (at most 4, plus "More"); the rest open from "More". */
+  /** On a phone: one of the bottom bar's thumb targets (at most 4, plus "More": five in all); the rest open from "More". */
   primary: boolean;
   /** Other paths that mark this entry as the current one (e.g. /billing under Usage & Billing). */
   also?: string[];
@@ -25,7 +25,7 @@ export const NAV_ITEMS: NavItem[] = [
   { to: '/capture', label: 'Snap', icon: 'camera', audience: 'everyone', primary: true },
   { to: '/customers', label: 'Customers', icon: 'people', audience: 'everyone', primary: true, also: ['/outbox'] },
   { to: '/usage', label: 'Usage & Billing', icon: 'chart', audience: 'managers', primary: false, also: ['/billing'] },
-  { to: '/members', label: 'Members', icon: 'people', audience: 'everyone', primary: false },
+  { to: '/members', label: 'Members', icon: 'people', audience: 'everyone', primary: true },
   { to: '/settings', label: 'Settings', icon: 'settings', audience: 'managers', primary: false },
   { to: '/settings/phone', label: 'Phone', icon: 'phone', audience: 'everyone', primary: false },
   { to: '/admin', label: 'Admin', icon: 'shield', audience: 'platform_admins', primary: false },

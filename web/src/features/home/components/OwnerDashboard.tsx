@@ -92,7 +92,7 @@ export function OwnerDashboard({ tenantId }: { tenantId: string }) {
               ))}
             </ul>
           ) : (
-            <p><span aria-hidden="true">✓ </span>No failed texts. Every text reached the carrier.</p>
+            <p><span aria-hidden="true">✓ </span>No failed or undelivered texts.</p>
           )
         ) : !failures.error ? <Loading label="Checking deliveries…" /> : null}
       </section>
