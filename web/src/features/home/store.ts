@@ -25,6 +25,17 @@ export interface DashboardState {
 export const FAILURES_SHOWN = 5;
 
 export function createDashboardStore(api: DashboardApi, now: () => Date = () => new Date()): StoreApi<DashboardState> {
+  // A shop's time zone rarely changes: asked once per shop and session, not on every refresh.
+  const zones = new Map<string, Promise<string>>();
+  const zoneOf = (tenantId: string) => {
+    let z = zones.get(tenantId);
+    if (!z) {
+      z = api.timeZone(tenantId);
+      zones.set(tenantId, z);
+      z.catch(() => zones.delete(tenantId));
+    }
+    return z;
+  };
   return createStore<DashboardState>()((set, get) => ({
     tenantId: null, loading: false, today: empty(), failures: empty(), quota: empty(), loadedAt: null,
     async load(tenantId) {
@@ -39,7 +50,7 @@ export function createDashboardStore(api: DashboardApi, now: () => Date = () => 
         }
       };
       await Promise.all([
-        part('today', async () => api.today(tenantId, startOfDayIn(await api.timeZone(tenantId), now()))),
+        part('today', async () => api.today(tenantId, startOfDayIn(await zoneOf(tenantId), now()))),
         part('failures', () => api.failures(tenantId, FAILURES_SHOWN)),
         part('quota', () => api.quota(tenantId)),
       ]);
