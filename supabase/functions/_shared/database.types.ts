@@ -4,7 +4,73 @@ export type Database = {
 
   "public": {
           Tables: {
-            "billing_usage_daily": {
+            "billing_overage_items": {
+                  Row: {
+                    "created_at": string,"item_id": string,"price_id": string,"subscription_id": string,"tenant_id": string,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "created_at"?: string,"item_id": string,"price_id": string,"subscription_id": string,"tenant_id": string,"updated_at"?: string
+                  }
+                  Update: {
+                    "created_at"?: string,"item_id"?: string,"price_id"?: string,"subscription_id"?: string,"tenant_id"?: string,"updated_at"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "billing_overage_items_tenant_id_fkey"
+      columns: ["tenant_id"]
+isOneToOne: true
+      referencedRelation: "tenants"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"billing_overage_periods": {
+                  Row: {
+                    "billable_segments": number,"closed_at": string | null,"created_at": string,"offset_segments": number,"period_end": string,"period_start": string,"reported_segments": number,"tenant_id": string,"updated_at": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "billable_segments"?: number,"closed_at"?: string | null,"created_at"?: string,"offset_segments"?: number,"period_end": string,"period_start": string,"reported_segments"?: number,"tenant_id": string,"updated_at"?: string
+                  }
+                  Update: {
+                    "billable_segments"?: number,"closed_at"?: string | null,"created_at"?: string,"offset_segments"?: number,"period_end"?: string,"period_start"?: string,"reported_segments"?: number,"tenant_id"?: string,"updated_at"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "billing_overage_periods_tenant_id_fkey"
+      columns: ["tenant_id"]
+isOneToOne: false
+      referencedRelation: "tenants"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"billing_overage_reports": {
+                  Row: {
+                    "attempts": number,"claim_token": string | null,"claimed_until": string | null,"created_at": string,"cumulative_segments": number,"event_timestamp": string,"id": string,"identifier": string,"last_error": string | null,"period_start": string,"segments": number,"sent_at": string | null,"status": string,"stripe_customer_id": string,"tenant_id": string
+                  }
+                  ComputedFields: never
+                  Insert: {
+                    "attempts"?: number,"claim_token"?: string | null,"claimed_until"?: string | null,"created_at"?: string,"cumulative_segments": number,"event_timestamp": string,"id"?: string,"identifier": string,"last_error"?: string | null,"period_start": string,"segments": number,"sent_at"?: string | null,"status"?: string,"stripe_customer_id": string,"tenant_id": string
+                  }
+                  Update: {
+                    "attempts"?: number,"claim_token"?: string | null,"claimed_until"?: string | null,"created_at"?: string,"cumulative_segments"?: number,"event_timestamp"?: string,"id"?: string,"identifier"?: string,"last_error"?: string | null,"period_start"?: string,"segments"?: number,"sent_at"?: string | null,"status"?: string,"stripe_customer_id"?: string,"tenant_id"?: string
+                  }
+                  Relationships: [
+                    {
+      foreignKeyName: "billing_overage_reports_period_fkey"
+      columns: ["tenant_id","period_start"]
+isOneToOne: false
+      referencedRelation: "billing_overage_periods"
+      referencedColumns: ["tenant_id","period_start"]
+    },{
+      foreignKeyName: "billing_overage_reports_tenant_id_fkey"
+      columns: ["tenant_id"]
+isOneToOne: false
+      referencedRelation: "tenants"
+      referencedColumns: ["id"]
+    }
+                  ]
+                },"billing_usage_daily": {
                   Row: {
                     "ai_requests": number,"created_at": string,"day": string,"emails_sent": number,"event_count": number,"max_recorded_at": string | null,"mms_outbound": number,"ocr_pages": number,"sms_inbound": number,"sms_outbound_segments": number,"tenant_id": string,"updated_at": string,"voice_minutes_inbound": number,"voice_minutes_outbound": number
                   }
@@ -612,6 +678,22 @@ isOneToOne: false
 { Args: { "tenant_id": string }; Returns: {
               "owner_email": string,"owner_phone": string,"shop_phone": string,"tenant_name": string
             }[]
+                           },
+"billing_overage_claim":
+{ Args: { "for_tenant"?: string,"lease_seconds"?: number,"max_rows"?: number }; Returns: {
+              "claim_token": string,"closed": boolean,"cumulative_segments": number,"event_timestamp": string,"identifier": string,"period_end": string,"period_start": string,"report_id": string,"segments": number,"stripe_customer_id": string,"tenant_id": string
+            }[]
+                           },
+"billing_overage_item_set":
+{ Args: { "item_id"?: string,"price_id"?: string,"subscription_id": string,"tenant_id": string }; Returns: undefined
+                           },
+"billing_overage_item_work":
+{ Args: { "for_tenant"?: string }; Returns: {
+              "item_id": string,"item_price_id": string,"overage_policy": string,"policy_chosen_at": string,"removable": boolean,"stripe_customer_id": string,"subscription_id": string,"subscription_status": string,"tenant_id": string
+            }[]
+                           },
+"billing_overage_mark":
+{ Args: { "claim_token": string,"error"?: string,"ok": boolean,"report_id": string }; Returns: boolean
                            },
 "billing_record_invoice":
 { Args: { "invoice_created": string,"invoice_id": string,"invoice_status": string,"paid_at"?: string,"tenant_id": string }; Returns: boolean
