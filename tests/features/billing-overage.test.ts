@@ -7,7 +7,7 @@
  * service-role runs are scoped to the test's own shop ({tenant_id}) because test files share the stack; one test
  * runs the all-shops path the cron uses.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FunctionsHttpError, type SupabaseClient } from '@supabase/supabase-js';
@@ -393,6 +393,62 @@ describe('the schedule', () => {
 });
 
 // ---------------------------------------------------------------------------------------------- cross-tenant
+// ---------------------------------------------------------------------------------------------- who may go past the cap
+describe('overage is allowed only where it is billed', () => {
+  /** A zone where it is midday now, so quiet hours never defer the test's send. */
+  function middayZone(): string {
+    let h = 12 - new Date().getUTCHours();
+    if (h > 14) h -= 24;
+    if (h < -12) h += 24;
+    return h === 0 ? 'Etc/UTC' : `Etc/GMT${h > 0 ? '-' : '+'}${Math.abs(h)}`;
+  }
+  const phone = () => `+1876${String(2_000_000 + Math.floor(Math.random() * 7_000_000)).slice(0, 7)}`;
+
+  async function fillToCap(tenantId: string) {
+    await db().query(`update public.tenants set time_zone = $2 where id = $1`, [tenantId, middayZone()]);
+    await db().query(
+      `update public.tenant_quota q set sms_segments_used = p.sms_segments
+         from public.tenants t join public.plans p on p.id = t.plan
+        where q.tenant_id = $1 and t.id = q.tenant_id`, [tenantId]);
+  }
+
+  it('a trialing shop that set metered through the API still stops at the cap: 402, nothing sent, nothing counted', async () => {
+    const owner = await createPersona('trial-metered');
+    const tenantId = must(await owner.client.rpc('create_tenant', { name: `Trial ${randomBytes(3).toString('hex')}`, ...SHOP_DEFAULTS }), 'shop') as string;
+    await setPolicy(owner, tenantId, 'metered');
+    await fillToCap(tenantId);
+    const used = (await db().query('select sms_segments_used from public.tenant_quota where tenant_id = $1', [tenantId])).rows[0].sms_segments_used;
+    expect(used).toBe(50); // the trial plan's cap
+
+    const can = await owner.client.rpc('can_use', { tenant_id: tenantId, feature: 'sms' });
+    expect(can.data).toMatchObject({ allowed: false, reason: 'cap_reached' });
+    const r = await invoke(owner.client, 'send-sms',
+      { tenant_id: tenantId, to: phone(), template: 'custom', body: 'Free texts past the trial?', idempotency_key: randomUUID() });
+    expect([r.status, r.body.code]).toEqual([402, 'quota_exceeded']);
+    // A pickup notice: the owner made a choice, so the nobody-chose exception does not apply either.
+    const { rows: [c] } = await db().query(
+      `insert into public.customers (tenant_id, name, phone) values ($1, 'Dana Lee', $2) returning id`, [tenantId, phone()]);
+    const p = await invoke(owner.client, 'send-sms',
+      { tenant_id: tenantId, customer_id: c.id, template: 'pickup_ready', idempotency_key: randomUUID() });
+    expect([p.status, p.body.code]).toEqual([402, 'quota_exceeded']);
+    expect((await db().query('select sms_segments_used from public.tenant_quota where tenant_id = $1', [tenantId])).rows[0].sms_segments_used).toBe(50);
+    await runJob(tenantId);
+    expect(await ledger(tenantId)).toEqual([]);
+  });
+
+  it('the same choice on a paying shop sends past the cap, and that segment is billed', async () => {
+    const s = await paidShop('metered');
+    await fillToCap(s.tenantId);
+    const can = await s.owner.client.rpc('can_use', { tenant_id: s.tenantId, feature: 'sms' });
+    expect(can.data).toMatchObject({ allowed: true, reason: 'metered_overage' });
+    const r = await invoke(s.owner.client, 'send-sms',
+      { tenant_id: s.tenantId, to: phone(), template: 'custom', body: 'One more', idempotency_key: randomUUID() });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    await runJob(s.tenantId);
+    expect(await usage(s.customer)).toEqual(expect.objectContaining({ events: 1, value: 1 }));
+  });
+});
+
 describe('who can touch overage', () => {
   const TABLES = ['billing_overage_periods', 'billing_overage_reports', 'billing_overage_items'];
 

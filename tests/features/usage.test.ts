@@ -184,6 +184,7 @@ describe('usage_summary, check_limits, can_use', () => {
 
   it('check_limits reports every cap from tenant_quota; can_use gives the server\'s decision', async () => {
     const t = w.tenantA;
+    const { rows: [{ status }] } = await db().query('select status::text from public.tenants where id = $1', [t]);
     await db().query('update public.tenant_quota set sms_segments_used = 50, emails_used = 3 where tenant_id = $1', [t]);
     try {
       const l = await sqlRpc<any>(w.techA.id, 'select public.check_limits($1)', [t]);
@@ -197,12 +198,22 @@ describe('usage_summary, check_limits, can_use', () => {
       // the same decision consume_quota makes
       const { rows: [c] } = await db().query(`select ok from private.consume_quota($1, 'sms_outbound', 1)`, [t]);
       expect(c.ok).toBe(false);
+      // Metered overage counts only where it would be billed: not on a trial (no subscription) …
       await db().query(`update public.tenants set overage_policy = 'metered' where id = $1`, [t]);
+      expect(await sqlRpc(w.techA.id, 'select public.can_use($1, $2)', [t, 'sms'])).toMatchObject({ allowed: false, reason: 'cap_reached' });
+      // … but on a paying shop whose subscription covers the current period.
+      await db().query(
+        `insert into public.tenant_billing (tenant_id, stripe_customer_id, stripe_subscription_id, subscription_status, subscription_created_at)
+         select $1::uuid, 'cus_usagetest' || substr(md5($1::text), 1, 8), 'sub_usagetest' || substr(md5($1::text), 1, 8), 'active', q.period_start
+           from public.tenant_quota q where q.tenant_id = $1::uuid`, [t]);
+      await db().query(`update public.tenants set status = 'active' where id = $1`, [t]);
       expect(await sqlRpc(w.techA.id, 'select public.can_use($1, $2)', [t, 'sms'])).toMatchObject({ allowed: true, reason: 'metered_overage' });
       const e = await sqlError(sqlRpc(w.techA.id, 'select public.can_use($1, $2)', [t, 'teleportation']));
       expect([e.code, e.message.split(':')[0]]).toEqual(['22023', 'invalid_feature']);
     } finally {
-      await db().query(`update public.tenants set overage_policy = 'hard_stop' where id = $1`, [t]);
+      await db().query('delete from public.tenant_billing where tenant_id = $1', [t]);
+      await db().query(`update public.tenants set overage_policy = 'hard_stop', status = $2 where id = $1`, [t, status]);
+      await db().query('delete from public.billing_overage_periods where tenant_id = $1', [t]);
       await db().query('update public.tenant_quota set sms_segments_used = 0, emails_used = 0 where tenant_id = $1', [t]);
     }
   });
