@@ -5,6 +5,7 @@
 import { authStore } from '../features/auth/store.ts';
 import { membersStore, tenancyStore } from '../features/tenancy/store.ts';
 import { adminStore } from '../features/admin/store.ts';
+import { setOutboxOwner } from '../lib/outboxOwner.ts';
 
 let started = false;
 let outboxesStarted = false;
@@ -34,6 +35,8 @@ export function startSession(): void {
   const onUser = (userId: string | null) => {
     if (userId === currentUserId) return;
     currentUserId = userId;
+    // Before the outboxes load or drain: they list and send only this user's entries.
+    setOutboxOwner(userId);
     membersStore.getState().reset();
     adminStore.getState().reset();
     if (userId) startOutboxes();

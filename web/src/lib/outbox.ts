@@ -4,6 +4,7 @@
  * going offline), memory in tests or where IndexedDB is unavailable (some private modes). No feature imports here.
  */
 import { openDB, type IDBPDatabase } from 'idb';
+import { outboxOwner } from './outboxOwner.ts';
 
 /** Errors that may pass by retrying: network, timeouts, rate limits, server trouble, a lapsed session. */
 export function isRetryable(e: unknown): boolean {
@@ -60,4 +61,28 @@ export function idbKeyedStore<T>(dbName: string, storeName: string, keyPath: str
 /** IndexedDB where the browser has it, memory otherwise. */
 export function browserKeyedStore<T extends object>(dbName: string, storeName: string, keyPath: keyof T & string): KeyedStore<T> {
   return typeof indexedDB !== 'undefined' ? idbKeyedStore<T>(dbName, storeName, keyPath) : memoryKeyedStore<T>(keyPath);
+}
+
+/** An entry that remembers who made it (the signed-in user's id). */
+export interface Owned {
+  userId?: string;
+}
+
+/**
+ * Only the current user's entries: `all()` lists what `owner()` made (nothing while signed out), `put()` stamps new
+ * entries with the owner. Entries saved before entries had owners (no userId) count as the current user's.
+ */
+export function ownedKeyedStore<T extends Owned>(inner: KeyedStore<T>, owner: () => string | null = outboxOwner): KeyedStore<T> {
+  return {
+    async all() {
+      const me = owner();
+      if (!me) return [];
+      return (await inner.all()).filter((e) => (e.userId ?? me) === me);
+    },
+    async put(e) {
+      const me = owner();
+      await inner.put(e.userId || !me ? e : { ...e, userId: me });
+    },
+    delete: (key) => inner.delete(key),
+  };
 }

@@ -18,6 +18,8 @@ export type OutboxState = 'queued' | 'uploading' | 'reading' | 'failed';
 export interface OutboxEntry {
   clientId: string;
   tenantId: string;
+  /** Who took it: only that user's session lists or uploads it (set by the owned storage). */
+  userId?: string;
   /** The downscaled, EXIF-free JPEG. */
   blob: Blob;
   createdAt: number;

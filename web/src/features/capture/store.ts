@@ -6,6 +6,8 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { useStore } from 'zustand';
 import { errorMessage } from '../../lib/errors.ts';
+import { ownedKeyedStore } from '../../lib/outbox.ts';
+import { onOutboxOwnerChange } from '../../lib/outboxOwner.ts';
 import { countEntries, publishOutboxCounts } from '../../lib/outboxStatus.ts';
 import { captureApi } from './api.ts';
 import { createOutbox, idbStorage, memoryStorage, type CaptureTransport, type DrainResult, type Outbox, type OutboxEntry, type OutboxStorage } from './outbox.ts';
@@ -72,8 +74,9 @@ export function createCaptureStore(deps: { storage: OutboxStorage; transport: Ca
   return { store, outbox };
 }
 
+/** On the device, and only the signed-in user's photos (a shared phone never uploads someone else's). */
 function browserOutboxStorage(): OutboxStorage {
-  return typeof indexedDB !== 'undefined' ? idbStorage() : memoryStorage();
+  return ownedKeyedStore(typeof indexedDB !== 'undefined' ? idbStorage() : memoryStorage());
 }
 
 const transport: CaptureTransport = {
@@ -105,6 +108,8 @@ export function startCaptureSync(): void {
   document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') drain(); });
   // Photos taken before the session was restored (or while signed out) go as soon as someone is signed in.
   captureApi.onSignedIn(drain);
+  // Another person signed in on this device: show (and upload) their photos, never the previous person's.
+  onOutboxOwnerChange(() => { void captureStore.getState().refresh().then(drain, () => {}); });
   void captureStore.getState().refresh().then(drain, () => {});
 }
 

@@ -17,6 +17,8 @@ export interface SendEntry {
   /** The idempotency key: one per intended message, the same for every replay. */
   key: string;
   tenantId: string;
+  /** Who queued it: only that user's session lists or sends it (set by the owned storage). */
+  userId?: string;
   customerId?: string;
   to?: string;
   template: MessageTemplate;

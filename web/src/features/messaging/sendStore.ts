@@ -7,7 +7,8 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { useStore } from 'zustand';
 import { toAppError } from '../../lib/errors.ts';
-import { browserKeyedStore, isRetryable } from '../../lib/outbox.ts';
+import { browserKeyedStore, isRetryable, ownedKeyedStore } from '../../lib/outbox.ts';
+import { onOutboxOwnerChange } from '../../lib/outboxOwner.ts';
 import { countEntries, publishOutboxCounts } from '../../lib/outboxStatus.ts';
 import { messagingApi, sendMessage, type SentMessage } from './api.ts';
 import { sendErrorMessage } from './errors.ts';
@@ -104,7 +105,7 @@ export function createSendStore(deps: SendStoreDeps): { store: StoreApi<SendStor
 const online = () => (typeof navigator === 'undefined' ? true : navigator.onLine);
 
 export const { store: sendStore } = createSendStore({
-  storage: browserKeyedStore<SendEntry>('servicepro-sends', 'outbox', 'key'),
+  storage: ownedKeyedStore(browserKeyedStore<SendEntry>('servicepro-sends', 'outbox', 'key')),
   transport: { send: sendMessage },
   online,
   onSentLater: () => { void threadStore.getState().refresh(); },
@@ -127,6 +128,8 @@ export function startSendSync(): void {
   } catch {
     // Not configured (the app shell says why): nothing can be sent.
   }
+  // Another person signed in on this device: show (and send) their texts, never the previous person's.
+  onOutboxOwnerChange(() => { void sendStore.getState().refresh().then(drain, () => {}); });
   void sendStore.getState().refresh().then(drain, () => {});
 }
 
