@@ -86,3 +86,33 @@ export function ownedKeyedStore<T extends Owned>(inner: KeyedStore<T>, owner: ()
     delete: (key) => inner.delete(key),
   };
 }
+
+/**
+ * One drain at a time: a call while a drain runs joins it and asks for one more pass when it ends (something was
+ * added, or the network came back, meanwhile). Passes after the first run without the caller's one-off options
+ * (`first: false`); they stop once a pass finds the device offline.
+ */
+export function singleFlightDrain<O, R extends { offline: boolean }>(
+  pass: (opts: O, first: boolean) => Promise<R>,
+  merge: (sofar: R, next: R) => R,
+): (opts: O) => Promise<R> {
+  let running: Promise<R> | null = null;
+  let again = false;
+  return (opts) => {
+    if (running) { again = true; return running; }
+    running = (async () => {
+      try {
+        let r = await pass(opts, true);
+        while (again && !r.offline) {
+          again = false;
+          r = merge(r, await pass(opts, false));
+        }
+        return r;
+      } finally {
+        running = null;
+        again = false;
+      }
+    })();
+    return running;
+  };
+}

@@ -8,7 +8,7 @@
  * The drain logic takes its storage and transport as arguments (unit-tested with in-memory fakes); `idbStorage()` is
  * the browser's IndexedDB storage.
  */
-import { describeError as describe, idbKeyedStore, isRetryable, memoryKeyedStore } from '../../lib/outbox.ts';
+import { describeError as describe, idbKeyedStore, isRetryable, memoryKeyedStore, singleFlightDrain } from '../../lib/outbox.ts';
 import type { RepairOrder } from './model.ts';
 
 export { isRetryable };
@@ -69,9 +69,6 @@ export interface Outbox {
 }
 
 export function createOutbox(storage: OutboxStorage, transport: CaptureTransport, events: OutboxEvents = {}): Outbox {
-  let running: Promise<DrainResult> | null = null;
-  let again = false;
-
   const changed = async () => events.onChange?.(await storage.all());
 
   async function runOnce(includePermanent: boolean, online: () => boolean): Promise<DrainResult> {
@@ -112,33 +109,18 @@ export function createOutbox(storage: OutboxStorage, transport: CaptureTransport
     return result;
   }
 
+  const drainOnce = singleFlightDrain<{ includePermanent: boolean; online: () => boolean }, DrainResult>(
+    (o, first) => runOnce(first && o.includePermanent, o.online),
+    (r, next) => ({ done: r.done + next.done, waiting: next.waiting, failed: next.failed, offline: next.offline }),
+  );
+
   return {
     async add({ clientId, tenantId, blob }) {
       await storage.put({ clientId, tenantId, blob, createdAt: Date.now(), state: 'queued', attempts: 0 });
       await changed();
     },
-    drain({ includePermanent = false, online = () => (typeof navigator === 'undefined' ? true : navigator.onLine) } = {}) {
-      if (running) {
-        again = true;
-        return running;
-      }
-      running = (async () => {
-        try {
-          let r = await runOnce(includePermanent, online);
-          // Something was added (or the network came back) while we ran: one more pass for it.
-          while (again && !r.offline) {
-            again = false;
-            const next = await runOnce(false, online);
-            r = { done: r.done + next.done, waiting: next.waiting, failed: next.failed, offline: next.offline };
-          }
-          return r;
-        } finally {
-          running = null;
-          again = false;
-        }
-      })();
-      return running;
-    },
+    drain: ({ includePermanent = false, online = () => (typeof navigator === 'undefined' ? true : navigator.onLine) } = {}) =>
+      drainOnce({ includePermanent, online }),
     list: () => storage.all(),
     async discard(clientId) {
       await storage.delete(clientId);

@@ -8,7 +8,7 @@
  *
  * The drain takes its storage and transport as arguments (unit-tested with in-memory fakes).
  */
-import { describeError, isRetryable, type KeyedStore } from '../../lib/outbox.ts';
+import { describeError, isRetryable, singleFlightDrain, type KeyedStore } from '../../lib/outbox.ts';
 import type { MessageTemplate, SendArgs, SentMessage } from './api.ts';
 
 export type SendState = 'queued' | 'sending' | 'failed';
@@ -81,8 +81,6 @@ export interface SendOutbox {
 }
 
 export function createSendOutbox(storage: SendStorage, transport: SendTransport, events: SendOutboxEvents = {}): SendOutbox {
-  let running: Promise<SendDrainResult> | null = null;
-  let again = false;
   const changed = async () => events.onChange?.(await storage.all());
 
   async function runOnce(force: boolean, online: () => boolean, now: () => number): Promise<SendDrainResult> {
@@ -115,6 +113,11 @@ export function createSendOutbox(storage: SendStorage, transport: SendTransport,
     return r;
   }
 
+  const drainOnce = singleFlightDrain<{ force: boolean; online: () => boolean; now: () => number }, SendDrainResult>(
+    (o, first) => runOnce(first && o.force, o.online, o.now),
+    (r, next) => ({ sent: r.sent + next.sent, waiting: next.waiting, failed: next.failed, offline: next.offline }),
+  );
+
   return {
     async add(send, lastError) {
       const existing = (await storage.all()).find((e) => e.key === send.key);
@@ -125,24 +128,8 @@ export function createSendOutbox(storage: SendStorage, transport: SendTransport,
       });
       await changed();
     },
-    drain({ force = false, online = () => (typeof navigator === 'undefined' ? true : navigator.onLine), now = Date.now } = {}) {
-      if (running) { again = true; return running; }
-      running = (async () => {
-        try {
-          let r = await runOnce(force, online, now);
-          while (again && !r.offline) {
-            again = false;
-            const next = await runOnce(false, online, now);
-            r = { sent: r.sent + next.sent, waiting: next.waiting, failed: next.failed, offline: next.offline };
-          }
-          return r;
-        } finally {
-          running = null;
-          again = false;
-        }
-      })();
-      return running;
-    },
+    drain: ({ force = false, online = () => (typeof navigator === 'undefined' ? true : navigator.onLine), now = Date.now } = {}) =>
+      drainOnce({ force, online, now }),
     list: () => storage.all(),
     async discard(key) {
       await storage.delete(key);
