@@ -87,14 +87,38 @@ export function ownedKeyedStore<T extends Owned>(inner: KeyedStore<T>, owner: ()
   };
 }
 
+/** Runs a task while holding a lock (see `deviceLock`). */
+export type Lock = <T>(task: () => Promise<T>) => Promise<T>;
+
+/** The part of the Web Locks API (`navigator.locks`) the outboxes use. */
+export interface DeviceLocks {
+  request<T>(name: string, callback: () => Promise<T>): Promise<T>;
+}
+
+function browserLocks(): DeviceLocks | undefined {
+  return (globalThis as { navigator?: { locks?: DeviceLocks } }).navigator?.locks;
+}
+
+/**
+ * An exclusive lock for every tab and window of the app on this device (Web Locks): an installed PWA window and a
+ * browser tab share one IndexedDB outbox and both drain it on the same `online` event, so without it each would
+ * send the same photo or text. A second window waits for the first one's drain, then finds the entry gone. Where
+ * the browser has no Web Locks the task just runs (one window's single flight still holds).
+ */
+export function deviceLock(name: string, locks: DeviceLocks | undefined = browserLocks()): Lock {
+  return (task) => (locks ? locks.request(name, () => task()) : task());
+}
+
 /**
  * One drain at a time: a call while a drain runs joins it and asks for one more pass when it ends (something was
  * added, or the network came back, meanwhile). Passes after the first run without the caller's one-off options
- * (`first: false`); they stop once a pass finds the device offline.
+ * (`first: false`); they stop once a pass finds the device offline. `lock` makes a drain exclusive beyond this
+ * window too (`deviceLock`): every pass reads the outbox afresh once it holds it.
  */
 export function singleFlightDrain<O, R extends { offline: boolean }>(
   pass: (opts: O, first: boolean) => Promise<R>,
   merge: (sofar: R, next: R) => R,
+  lock: Lock = (task) => task(),
 ): (opts: O) => Promise<R> {
   let running: Promise<R> | null = null;
   let again = false;
@@ -102,12 +126,14 @@ export function singleFlightDrain<O, R extends { offline: boolean }>(
     if (running) { again = true; return running; }
     running = (async () => {
       try {
-        let r = await pass(opts, true);
-        while (again && !r.offline) {
-          again = false;
-          r = merge(r, await pass(opts, false));
-        }
-        return r;
+        return await lock(async () => {
+          let r = await pass(opts, true);
+          while (again && !r.offline) {
+            again = false;
+            r = merge(r, await pass(opts, false));
+          }
+          return r;
+        });
       } finally {
         running = null;
         again = false;

@@ -8,7 +8,7 @@
  * The drain logic takes its storage and transport as arguments (unit-tested with in-memory fakes); `idbStorage()` is
  * the browser's IndexedDB storage.
  */
-import { describeError as describe, idbKeyedStore, isRetryable, memoryKeyedStore, singleFlightDrain } from '../../lib/outbox.ts';
+import { describeError as describe, deviceLock, idbKeyedStore, isRetryable, memoryKeyedStore, singleFlightDrain, type Lock } from '../../lib/outbox.ts';
 import type { RepairOrder } from './model.ts';
 
 export { isRetryable };
@@ -68,7 +68,10 @@ export interface Outbox {
   discard(clientId: string): Promise<void>;
 }
 
-export function createOutbox(storage: OutboxStorage, transport: CaptureTransport, events: OutboxEvents = {}): Outbox {
+/** The device-wide lock of the capture outbox: one drain at a time across every window of the app. */
+export const CAPTURE_OUTBOX_LOCK = 'servicepro-capture-outbox';
+
+export function createOutbox(storage: OutboxStorage, transport: CaptureTransport, events: OutboxEvents = {}, lock: Lock = deviceLock(CAPTURE_OUTBOX_LOCK)): Outbox {
   const changed = async () => events.onChange?.(await storage.all());
 
   async function runOnce(includePermanent: boolean, online: () => boolean): Promise<DrainResult> {
@@ -112,6 +115,7 @@ export function createOutbox(storage: OutboxStorage, transport: CaptureTransport
   const drainOnce = singleFlightDrain<{ includePermanent: boolean; online: () => boolean }, DrainResult>(
     (o, first) => runOnce(first && o.includePermanent, o.online),
     (r, next) => ({ done: r.done + next.done, waiting: next.waiting, failed: next.failed, offline: next.offline }),
+    lock,
   );
 
   return {

@@ -8,7 +8,7 @@
  *
  * The drain takes its storage and transport as arguments (unit-tested with in-memory fakes).
  */
-import { describeError, isRetryable, singleFlightDrain, type KeyedStore } from '../../lib/outbox.ts';
+import { describeError, deviceLock, isRetryable, singleFlightDrain, type KeyedStore, type Lock } from '../../lib/outbox.ts';
 import type { MessageTemplate, SendArgs, SentMessage } from './api.ts';
 
 export type SendState = 'queued' | 'sending' | 'failed';
@@ -80,7 +80,10 @@ export interface SendOutbox {
   discard(key: string): Promise<void>;
 }
 
-export function createSendOutbox(storage: SendStorage, transport: SendTransport, events: SendOutboxEvents = {}): SendOutbox {
+/** The device-wide lock of the send outbox: one drain at a time across every window of the app. */
+export const SEND_OUTBOX_LOCK = 'servicepro-send-outbox';
+
+export function createSendOutbox(storage: SendStorage, transport: SendTransport, events: SendOutboxEvents = {}, lock: Lock = deviceLock(SEND_OUTBOX_LOCK)): SendOutbox {
   const changed = async () => events.onChange?.(await storage.all());
 
   async function runOnce(force: boolean, online: () => boolean, now: () => number): Promise<SendDrainResult> {
@@ -116,6 +119,7 @@ export function createSendOutbox(storage: SendStorage, transport: SendTransport,
   const drainOnce = singleFlightDrain<{ force: boolean; online: () => boolean; now: () => number }, SendDrainResult>(
     (o, first) => runOnce(first && o.force, o.online, o.now),
     (r, next) => ({ sent: r.sent + next.sent, waiting: next.waiting, failed: next.failed, offline: next.offline }),
+    lock,
   );
 
   return {
