@@ -44,3 +44,17 @@ export const DELIVERY_ERRORS: Readonly<Record<number, string>> = {
 export function sendErrorMessage(e: AppError): string {
   return SEND_ERRORS[e.code] ?? e.message;
 }
+
+/**
+ * Refusals only Billing can lift (the month's texts used up; the subscription not in good standing): the error
+ * carries a link there, so the upgrade prompt is one tap from the refused send. Every member may open /billing.
+ */
+export const BILLING_ACTIONS: Readonly<Record<string, string>> = {
+  quota_exceeded: 'Upgrade in Billing',
+  billing_inactive: 'Open Billing',
+};
+
+/** The Billing link's text for a refusal Billing can lift, else null. */
+export function billingActionFor(code: string | null | undefined): string | null {
+  return code && Object.hasOwn(BILLING_ACTIONS, code) ? BILLING_ACTIONS[code]! : null;
+}

@@ -15,8 +15,11 @@ export function Alert({ kind = 'error', title, children }: { kind?: 'error' | 's
   );
 }
 
-/** A live region that announces whatever error it holds; renders nothing (but stays mounted) when empty. */
-export function ErrorRegion({ error }: { error: string | null | undefined }) {
+/**
+ * A live region that announces whatever error it holds; renders nothing (but stays mounted) when empty. `action`
+ * (e.g. a link to the screen that fixes it) is shown under the error, inside the same region.
+ */
+export function ErrorRegion({ error, action }: { error: string | null | undefined; action?: ReactNode }) {
   return (
     <div role="alert" className={error ? 'alert alert-error' : 'visually-hidden'}>
       {error ? (
@@ -24,6 +27,7 @@ export function ErrorRegion({ error }: { error: string | null | undefined }) {
           <strong>Error:</strong> {error}
         </p>
       ) : null}
+      {error && action ? <p className="alert-action">{action}</p> : null}
     </div>
   );
 }

@@ -1,10 +1,11 @@
 import { useRef, useState } from 'react';
 import { Button, ErrorRegion } from '../../../lib/ui/index.ts';
+import { Link } from '../../../lib/router.ts';
 import { toAppError } from '../../../lib/errors.ts';
 import type { MessageTemplate } from '../api.ts';
 import { sendStore } from '../sendStore.ts';
 import { sendLabel } from '../outboxModel.ts';
-import { sendErrorMessage } from '../errors.ts';
+import { billingActionFor, sendErrorMessage } from '../errors.ts';
 import { canFix, countSegments, fixToGsm, MAX_BODY_CHARS } from '../segments.ts';
 import { SegmentMeter } from './SegmentMeter.tsx';
 
@@ -16,12 +17,15 @@ export function Composer({ tenantId, customerId, onSent }: { tenantId: string; c
   const [body, setBody] = useState('');
   const [busy, setBusy] = useState<MessageTemplate | null>(null);
   const [error, setError] = useState<string | null>(null);
+  /** Set when the refusal is one Billing lifts: the error then links there (the upgrade prompt). */
+  const [billingAction, setBillingAction] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const key = useRef<string>(crypto.randomUUID());
 
   async function send(template: MessageTemplate) {
     setBusy(template);
     setError(null);
+    setBillingAction(null);
     setNotice(null);
     try {
       const text = template === 'custom' ? body : undefined;
@@ -42,6 +46,7 @@ export function Composer({ tenantId, customerId, onSent }: { tenantId: string; c
       // A definite refusal will not change on retry: start a new message next time.
       if (err.status && err.status < 500 && err.code !== 'rate_limited') key.current = crypto.randomUUID();
       setError(sendErrorMessage(err));
+      setBillingAction(billingActionFor(err.code));
     } finally {
       setBusy(null);
     }
@@ -51,7 +56,7 @@ export function Composer({ tenantId, customerId, onSent }: { tenantId: string; c
   const tooLong = [...body].length > MAX_BODY_CHARS;
   return (
     <form className="composer" onSubmit={(e) => { e.preventDefault(); if (body.trim()) void send('custom'); }}>
-      <ErrorRegion error={error} />
+      <ErrorRegion error={error} action={billingAction ? <Link to="/billing">{billingAction}</Link> : null} />
       {notice ? <p role="status" className="alert alert-info">{notice}</p> : null}
       <label htmlFor="composer-body" className="visually-hidden">Message</label>
       <textarea id="composer-body" value={body} rows={3} maxLength={MAX_BODY_CHARS + 200}
