@@ -1,11 +1,12 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { Alert, Button, ButtonLink, Loading, Page, SelectField, TextField } from '../../../lib/ui/index.ts';
 import { Link } from '../../../lib/router.ts';
-import { errorMessage } from '../../../lib/errors.ts';
+import { errorMessage, toAppError } from '../../../lib/errors.ts';
 import { selectActiveTenant, useTenancy } from '../../tenancy/store.ts';
 import { captureApi, type ConsentSource, type MessageTemplate, type RepairOrderDetail, type SaveResult } from '../api.ts';
 import { FIELD_LABELS, FIELDS, draftFromParsed, lowConfidenceFields, messageKey, validateReview, type Field, type ReviewDraft } from '../model.ts';
 import { sendStore } from '../../messaging/sendStore.ts';
+import { billingActionFor } from '../../messaging/errors.ts';
 import '../capture.css';
 
 const HINTS: Partial<Record<Field, string>> = {
@@ -168,18 +169,23 @@ function MessageButton({ tenantId, ro, customerId, template, label, allowPhoto =
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  /** A refusal Billing lifts (texts used up, billing not in good standing) links there, as in the composer. */
+  const [billingAction, setBillingAction] = useState<string | null>(null);
   const [withPhoto, setWithPhoto] = useState(false);
   // One key per intended message: a double tap or a retry after a timeout cannot text twice.
   const key = useRef(messageKey(ro.id, template, crypto.randomUUID()));
   const send = async () => {
     setBusy(true);
     setError(null);
+    setBillingAction(null);
     try {
       // Through the device outbox: offline, or on a failure that may pass, the text waits with its key and goes later.
       const r = await sendStore.getState().send({ key: key.current, tenantId, customerId, template, repairOrderId: ro.id, mediaPaths: withPhoto ? [ro.photo_path] : undefined, label: `${label} (RO ${ro.ro_number ?? ro.id.slice(0, 8)})` });
       setResult(r.kind === 'queued' ? r.message : r.message.status === 'scheduled' ? 'Scheduled for the customer’s daytime hours.' : 'Sent.');
     } catch (e) {
-      setError(errorMessage(e));
+      const err = toAppError(e);
+      setError(err.message);
+      setBillingAction(billingActionFor(err.code));
     } finally {
       setBusy(false);
     }
@@ -195,7 +201,12 @@ function MessageButton({ tenantId, ro, customerId, template, label, allowPhoto =
         {label}
       </Button>
       {result ? <p role="status" className="hint"><span aria-hidden="true">✓ </span>{label}: {result}</p> : null}
-      {error ? <p role="alert" className="field-error"><span aria-hidden="true">⚠ </span>{label}: {error}</p> : null}
+      {error ? (
+        <p role="alert" className="field-error">
+          <span aria-hidden="true">⚠ </span>{label}: {error}
+          {billingAction ? <> <Link to="/billing">{billingAction}</Link></> : null}
+        </p>
+      ) : null}
     </div>
   );
 }
