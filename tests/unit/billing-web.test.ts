@@ -3,7 +3,7 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import {
-  bannerFor, comparisonRows, parsePlans, planAction, trialDaysLeft, type Plan,
+  CHECKOUT_POLL, bannerFor, checkoutNotice, comparisonRows, parsePlans, planAction, trialDaysLeft, type Plan,
 } from '../../web/src/features/billing/model.ts';
 import { createBillingStore } from '../../web/src/features/billing/store.ts';
 import type { BillingApi } from '../../web/src/features/billing/api.ts';
@@ -116,5 +116,18 @@ describe('feature wall (lib)', () => {
     expect(wallSentence(d!)).toBe('Campaigns is part of Pro — your setup stays as it is.');
     expect(featureWallDetailOf({ code: 'billing_inactive' })).toBeNull();
     expect(featureWallDetailOf(null)).toBeNull();
+  });
+});
+
+describe('back from Stripe Checkout', () => {
+  it('names the plan once the subscription is live, says it is on its way before, and nothing otherwise', () => {
+    expect(checkoutNotice('success', true, 'Starter')).toEqual({ kind: 'success', text: 'Thank you! You are on Starter now, and its limits apply right away.' });
+    // Stripe may redirect before its webhook reached us: the page says so and reloads by itself, for a bounded time.
+    expect(checkoutNotice('success', false, 'Free trial')?.text).toMatch(/being activated; this page updates by itself/);
+    expect(CHECKOUT_POLL.everyMs * CHECKOUT_POLL.times).toBeGreaterThanOrEqual(20_000);
+    expect(CHECKOUT_POLL.everyMs * CHECKOUT_POLL.times).toBeLessThanOrEqual(60_000);
+    expect(checkoutNotice('canceled', false, undefined)).toEqual({ kind: 'info', text: 'Checkout was canceled; nothing was charged.' });
+    expect(checkoutNotice(null, true, 'Pro')).toBeNull();
+    expect(checkoutNotice('bogus', false, 'Pro')).toBeNull();
   });
 });

@@ -141,3 +141,18 @@ export function bannerFor(standing: Standing): { kind: 'error' | 'info'; title: 
       return null;
   }
 }
+
+/**
+ * What the billing page says on the way back from Stripe Checkout (`?checkout=success|canceled`). Stripe may send
+ * people back before its webhook has reached us: until the subscription is live the page says it is on its way
+ * (and reloads by itself, CHECKOUT_POLL); once live it names the plan now in force.
+ */
+export function checkoutNotice(checkout: string | null, live: boolean, planLabel: string | undefined): { kind: 'success' | 'info'; text: string } | null {
+  if (checkout === 'canceled') return { kind: 'info', text: 'Checkout was canceled; nothing was charged.' };
+  if (checkout !== 'success') return null;
+  if (live) return { kind: 'success', text: `Thank you! You are on ${planLabel ?? 'your new plan'} now, and its limits apply right away.` };
+  return { kind: 'success', text: 'Thank you! Your subscription is being activated; this page updates by itself in a moment.' };
+}
+
+/** Back from Checkout with no live subscription yet: reload the billing state this often, at most this many times. */
+export const CHECKOUT_POLL = { everyMs: 2000, times: 15 } as const;

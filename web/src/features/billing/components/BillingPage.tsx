@@ -4,8 +4,8 @@ import { Alert, Button, Loading, Page } from '../../../lib/ui/index.ts';
 import { parseQuery, useLocation } from '../../../lib/router.ts';
 import { selectActiveTenant, useTenancy } from '../../tenancy/store.ts';
 import {
-  FEATURE_LABELS, LIVE_SUBSCRIPTION, bannerFor, comparisonRows, formatPrice, planAction, trialDaysLeft, type Plan,
-  type PlanAction,
+  CHECKOUT_POLL, FEATURE_LABELS, LIVE_SUBSCRIPTION, bannerFor, checkoutNotice, comparisonRows, formatPrice, planAction,
+  trialDaysLeft, type Plan, type PlanAction,
 } from '../model.ts';
 import { billingStore, useBilling } from '../store.ts';
 
@@ -56,13 +56,27 @@ export function BillingPage() {
     if (tenantId) void billingStore.getState().load(tenantId, { canManage });
   }, [tenantId, canManage]);
 
-  if (!tenant) return null;
   const hasLive = LIVE_SUBSCRIPTION.has(billing?.status ?? '') || (!canManage && shop?.status === 'active');
+  // Back from Checkout before Stripe's webhook arrived: reload until the subscription shows up (bounded).
+  const awaitingCheckout = checkout === 'success' && canManage && !hasLive;
+  useEffect(() => {
+    if (!awaitingCheckout || !tenantId) return;
+    let tries = 0;
+    const timer = setInterval(() => {
+      tries += 1;
+      if (tries > CHECKOUT_POLL.times) clearInterval(timer);
+      else void billingStore.getState().load(tenantId, { canManage });
+    }, CHECKOUT_POLL.everyMs);
+    return () => clearInterval(timer);
+  }, [awaitingCheckout, tenantId, canManage]);
+
+  if (!tenant) return null;
   const current = plans.find((p) => p.id === (shop?.plan ?? tenant.plan));
   const visible = plans.filter((p) => p.id !== 'trial' || current?.id === 'trial');
   const daysLeft = shop?.status === 'trialing' ? trialDaysLeft(shop.trialEndsAt) : null;
   const banner = standing ? bannerFor(standing) : null;
   const rows = comparisonRows(visible);
+  const returned = checkoutNotice(checkout, hasLive, current?.label);
 
   return (
     <Page title="Billing" heading="Billing"
@@ -75,8 +89,7 @@ export function BillingPage() {
         </>
       ) : null}
       {banner ? <Alert kind={banner.kind} title={banner.title}>{banner.text}</Alert> : null}
-      {checkout === 'success' ? <Alert kind="success">Thank you! Your subscription is being activated.</Alert> : null}
-      {checkout === 'canceled' ? <Alert kind="info">Checkout was canceled; nothing was charged.</Alert> : null}
+      {returned ? <Alert kind={returned.kind}>{returned.text}</Alert> : null}
       {notice ? <Alert kind="success">{notice}</Alert> : null}
       {actionError ? <Alert>{actionError.message}</Alert> : null}
       {daysLeft !== null && standing === 'ok' ? (
