@@ -34,10 +34,10 @@ export function HomePage() {
             {email ? (
               <>
                 {' '}
-                (<span className="nowrap">{email}</span>)
+                {/* One line, cut with an ellipsis when the column is narrower than the address (never over the dashboard). */}
+                <span className="one-line" title={email}>({email}).</span>
               </>
-            ) : null}
-            .
+            ) : '.'}
           </p>
           <p className={attention ? 'status-line status-attention' : 'status-line'}>
             <span className="visually-hidden">Shop status: </span>
