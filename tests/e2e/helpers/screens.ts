@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { ROOT } from '../../../local/config.ts';
 import { PHONE, TABLET } from './browser.ts';
 
@@ -33,6 +33,34 @@ export async function screenshotScreen(page: Page, name: string): Promise<string
   try {
     for (const [label, size] of Object.entries(SIZES)) {
       await page.setViewportSize(size);
+      await settle(page);
+      const file = path.join(SCREENSHOT_DIR, `${name}-${label}.png`);
+      await page.screenshot({ path: file, animations: 'disabled', caret: 'hide' });
+      files.push(file);
+    }
+  } finally {
+    if (before) {
+      await page.setViewportSize(before);
+      await settle(page);
+    }
+  }
+  return files;
+}
+
+/**
+ * Like screenshotScreen, for a screen whose point is below the fold at one of the sizes (an error under a form, a
+ * drill-down under a table): at each size `target` is scrolled to the middle of the viewport before the shot.
+ */
+export async function screenshotScreenAt(page: Page, name: string, target: Locator): Promise<string[]> {
+  if (!/^[a-z0-9-]+$/.test(name)) throw new Error(`screenshot names are kebab-case (got "${name}")`);
+  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const before = page.viewportSize();
+  const files: string[] = [];
+  try {
+    for (const [label, size] of Object.entries(SIZES)) {
+      await page.setViewportSize(size);
+      await settle(page);
+      await target.evaluate((el) => el.scrollIntoView({ block: 'center', inline: 'nearest' }));
       await settle(page);
       const file = path.join(SCREENSHOT_DIR, `${name}-${label}.png`);
       await page.screenshot({ path: file, animations: 'disabled', caret: 'hide' });
