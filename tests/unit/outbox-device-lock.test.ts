@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { deviceLock, memoryKeyedStore, type DeviceLocks } from '../../web/src/lib/outbox.ts';
 import { CAPTURE_OUTBOX_LOCK, createOutbox, memoryStorage, type CaptureTransport } from '../../web/src/features/capture/outbox.ts';
 import { SEND_OUTBOX_LOCK, createSendOutbox, type SendEntry, type SendTransport } from '../../web/src/features/messaging/outbox.ts';
+import { createCaptureStore } from '../../web/src/features/capture/store.ts';
 import type { RepairOrder } from '../../web/src/features/capture/model.ts';
 
 /** navigator.locks as the browser gives it to every window of one origin: exclusive per name, granted in order. */
@@ -31,6 +32,7 @@ const blob = () => new Blob([new Uint8Array([0xff, 0xd8, 0xff, 0xd9])], { type: 
 function captureServer() {
   const uploads: string[] = [];
   const ocrCalls: string[] = [];
+  const repairOrders = new Map<string, RepairOrder>();
   const transport: CaptureTransport = {
     async upload(entry, onProgress) {
       uploads.push(entry.clientId);
@@ -41,10 +43,14 @@ function captureServer() {
     async ocr(_tenant, path, clientId): Promise<RepairOrder> {
       ocrCalls.push(clientId);
       await tick();
-      return { id: `ro-${clientId}`, client_id: clientId, status: 'needs_review', photo_path: path, ro_number: null, customer_id: null, error_code: null, parsed: { name: null, phone: null, vehicle: null, vin: null, ro_number: null, confidence: {} } };
+      if (!repairOrders.has(clientId)) {
+        repairOrders.set(clientId, { id: `ro-${clientId}`, client_id: clientId, status: 'needs_review', photo_path: path, ro_number: null, customer_id: null, error_code: null, parsed: { name: null, phone: null, vehicle: null, vin: null, ro_number: null, confidence: {} } });
+      }
+      return repairOrders.get(clientId)!;
     },
   };
-  return { transport, uploads, ocrCalls };
+  const findByClientId = async (_tenant: string, clientId: string) => repairOrders.get(clientId) ?? null;
+  return { transport, uploads, ocrCalls, repairOrders, findByClientId };
 }
 
 describe('deviceLock', () => {
@@ -114,5 +120,41 @@ describe('two windows draining one device outbox', () => {
     expect(calls).toEqual(['k1', 'k2']);
     expect(a.sent + b.sent).toBe(2);
     expect(await storage.all()).toEqual([]);
+  });
+});
+
+describe('the capture store when another window sent its photo', () => {
+  it('still learns the repair order the capture became (so the capture just taken opens its review)', async () => {
+    const storage = memoryStorage();
+    const server = captureServer();
+    const deps = { storage, transport: server.transport, prepare: async (b: Blob) => b, findByClientId: server.findByClientId };
+    const a = createCaptureStore({ ...deps, newId: () => 'p1' });
+    const b = createCaptureStore({ ...deps, newId: () => 'other' });
+    // Window A saved the photo (offline); window B got the lock first when the connection came back.
+    await a.outbox.add({ clientId: 'p1', tenantId: 't', blob: blob() });
+    await a.store.getState().refresh();
+    await b.store.getState().drain();
+    expect(b.store.getState().completed.p1?.id).toBe('ro-p1');
+
+    await a.store.getState().drain();
+    expect(a.store.getState().entries).toEqual([]);
+    expect(a.store.getState().completed.p1?.id).toBe('ro-p1');
+    expect(server.uploads).toEqual(['p1']);
+  });
+
+  it('learns nothing for a photo discarded in the other window', async () => {
+    const storage = memoryStorage();
+    const server = captureServer();
+    const deps = { storage, transport: server.transport, prepare: async (b: Blob) => b, findByClientId: server.findByClientId };
+    const a = createCaptureStore({ ...deps, newId: () => 'p2' });
+    const b = createCaptureStore({ ...deps, newId: () => 'other' });
+    await a.outbox.add({ clientId: 'p2', tenantId: 't', blob: blob() });
+    await a.store.getState().refresh();
+    await b.store.getState().refresh();
+    await b.store.getState().discard('p2');
+    await a.store.getState().drain();
+    expect(a.store.getState().entries).toEqual([]);
+    expect(a.store.getState().completed).toEqual({});
+    expect(server.uploads).toEqual([]);
   });
 });

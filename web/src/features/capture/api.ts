@@ -120,6 +120,18 @@ export const captureApi = {
     return { ...asRepairOrder(row), created_at: String(row.created_at), reviewed_at: (row.reviewed_at as string | null) ?? null, customer: (row.customer as RepairOrderDetail['customer']) ?? null };
   },
 
+  /** The repair order a capture became, by the capture's client-generated id (null: none in this shop). */
+  async repairOrderByClientId(tenantId: string, clientId: string): Promise<RepairOrder | null> {
+    const { data, error } = await supabase()
+      .from('repair_orders')
+      .select('id, client_id, status, photo_path, ro_number, customer_id, error_code, parsed, created_at')
+      .eq('tenant_id', tenantId)
+      .eq('client_id', clientId)
+      .maybeSingle();
+    if (error) throw toAppError(error);
+    return data ? asRepairOrder(data as Record<string, unknown>) : null;
+  },
+
   async recentRepairOrders(tenantId: string, limit = 20): Promise<RepairOrder[]> {
     const { data, error } = await supabase()
       .from('repair_orders')

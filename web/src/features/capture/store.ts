@@ -18,7 +18,7 @@ export interface CaptureState {
   entries: OutboxEntry[];
   /** Upload progress 0..1 by client id. */
   progress: Record<string, number>;
-  /** Client id → the repair order it became (this session). */
+  /** Client id → the repair order it became (this session; sent from this window or another one of the app). */
   completed: Record<string, RepairOrder>;
   preparing: boolean;
   /** A problem preparing or saving the photo on the phone (nothing was stored). */
@@ -31,7 +31,16 @@ export interface CaptureState {
   refresh(): Promise<void>;
 }
 
-export function createCaptureStore(deps: { storage: OutboxStorage; transport: CaptureTransport; prepare: (file: Blob) => Promise<Blob>; newId: () => string }): { store: StoreApi<CaptureState>; outbox: Outbox } {
+export interface CaptureStoreDeps {
+  storage: OutboxStorage;
+  transport: CaptureTransport;
+  prepare: (file: Blob) => Promise<Blob>;
+  newId: () => string;
+  /** The repair order a capture became, by its client id (null: none, e.g. the photo was discarded). */
+  findByClientId?: (tenantId: string, clientId: string) => Promise<RepairOrder | null>;
+}
+
+export function createCaptureStore(deps: CaptureStoreDeps): { store: StoreApi<CaptureState>; outbox: Outbox } {
   let store: StoreApi<CaptureState>;
   const outbox = createOutbox(deps.storage, deps.transport, {
     onChange: (entries) => store.setState({ entries }),
@@ -61,8 +70,18 @@ export function createCaptureStore(deps: { storage: OutboxStorage; transport: Ca
       return clientId;
     },
     async drain(opts) {
+      const before = get().entries;
       const r = await outbox.drain(opts);
-      set({ lastDrain: r, entries: await outbox.list() });
+      const entries = await outbox.list();
+      set({ lastDrain: r, entries });
+      // Another window of the app (one outbox per device, drained by one window at a time) may have sent an entry
+      // this one was showing: learn what it became, so the capture just taken here still opens its review.
+      const gone = before.filter((e) => !entries.some((x) => x.clientId === e.clientId) && !get().completed[e.clientId]);
+      if (!deps.findByClientId || !gone.length) return;
+      await Promise.all(gone.map(async (e) => {
+        const ro = await deps.findByClientId!(e.tenantId, e.clientId).catch(() => null);
+        if (ro) set((s) => ({ completed: { ...s.completed, [e.clientId]: ro } }));
+      }));
     },
     async discard(clientId) {
       await outbox.discard(clientId);
@@ -89,6 +108,7 @@ export const { store: captureStore } = createCaptureStore({
   transport,
   prepare: (file) => preparePhoto(file),
   newId: () => crypto.randomUUID(),
+  findByClientId: (tenantId, clientId) => captureApi.repairOrderByClientId(tenantId, clientId),
 });
 
 // The shell shows what waits on this phone on every screen.
