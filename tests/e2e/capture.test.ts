@@ -14,7 +14,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { PHONE, launchBrowser, skipReason } from './helpers/browser.ts';
 import { heading, signUpWithShop, uniqueEmail, uniqueShopName, type ShopInput } from './helpers/app.ts';
 import { screenshotScreen } from './helpers/screens.ts';
-import { eventually, runMessageDispatcher, serviceClient, sharedSample, tenantIdByName, twilioMessagesTo, type EmulatedMessage } from './helpers/backend.ts';
+import { eventually, runMessageDispatcher, sharedSample, tenantIdByName } from './helpers/backend.ts';
+import { operatorClient, twilioMessagesTo, type EmulatedSms } from './helpers/stack.ts';
 
 const skip = skipReason();
 
@@ -31,7 +32,7 @@ describe.skipIf(!!skip)(skip ? `capture to pickup text in the PWA (skipped: ${sk
   let repairOrderId: string;
   let customerId: string;
   /** Messages the emulator already had for this number (earlier runs on the same stack text the same sample). */
-  let before: EmulatedMessage[];
+  let before: EmulatedSms[];
 
   beforeAll(async () => {
     browser = await launchBrowser();
@@ -73,7 +74,7 @@ describe.skipIf(!!skip)(skip ? `capture to pickup text in the PWA (skipped: ${sk
     await screenshotScreen(page, 'review');
 
     // One repair order for this shop, in its review state, its photo in the shop's folder.
-    const { data: ros, error } = await serviceClient().from('repair_orders').select('id, status, photo_path, ro_number, client_id').eq('tenant_id', tenantId);
+    const { data: ros, error } = await operatorClient().from('repair_orders').select('id, status, photo_path, ro_number, client_id').eq('tenant_id', tenantId);
     expect(error).toBeNull();
     expect(ros).toEqual([{ id: repairOrderId, status: 'needs_review', photo_path: `${tenantId}/${ros![0]!.client_id}.jpg`, ro_number: truth.ro_number, client_id: expect.any(String) }]);
   }, 150_000);
@@ -84,13 +85,13 @@ describe.skipIf(!!skip)(skip ? `capture to pickup text in the PWA (skipped: ${sk
     await page.getByRole('heading', { level: 2, name: /Saved/ }).waitFor({ timeout: 15_000 });
     expect(await page.locator('main').innerText()).toContain('New customer created.');
 
-    const { data: customers, error } = await serviceClient().from('customers').select('id, name, phone, vehicles').eq('tenant_id', tenantId);
+    const { data: customers, error } = await operatorClient().from('customers').select('id, name, phone, vehicles').eq('tenant_id', tenantId);
     expect(error).toBeNull();
     expect(customers).toHaveLength(1);
     expect(customers![0]).toMatchObject({ name: truth.name, phone: truth.phone });
     expect((customers![0]!.vehicles as { label: string }[]).map((v) => v.label.toLowerCase())).toEqual([truth.vehicle!.toLowerCase()]);
     customerId = customers![0]!.id as string;
-    const { data: ro } = await serviceClient().from('repair_orders').select('status, customer_id').eq('id', repairOrderId).single();
+    const { data: ro } = await operatorClient().from('repair_orders').select('status, customer_id').eq('id', repairOrderId).single();
     expect(ro).toEqual({ status: 'reviewed', customer_id: customerId });
     await screenshotScreen(page, 'review-saved');
   });
@@ -102,7 +103,7 @@ describe.skipIf(!!skip)(skip ? `capture to pickup text in the PWA (skipped: ${sk
     await result.waitFor({ timeout: 20_000 });
     const said = await result.innerText();
 
-    const { data: rows, error } = await serviceClient().from('messages').select('id, status, send_at, body, to_phone, template').eq('tenant_id', tenantId);
+    const { data: rows, error } = await operatorClient().from('messages').select('id, status, send_at, body, to_phone, template').eq('tenant_id', tenantId);
     expect(error).toBeNull();
     expect(rows).toHaveLength(1);
     const row = rows![0]!;
@@ -115,7 +116,7 @@ describe.skipIf(!!skip)(skip ? `capture to pickup text in the PWA (skipped: ${sk
       // Outside the customer's sending window: the app says so, and the dispatcher sends it once the window opens.
       expect(said).toContain('Scheduled for the customer’s daytime hours.');
       expect(await twilioMessagesTo(truth.phone)).toHaveLength(before.length);
-      const { error: moved } = await serviceClient().from('messages').update({ send_at: new Date(Date.now() - 1000).toISOString() }).eq('id', row.id).eq('status', 'scheduled');
+      const { error: moved } = await operatorClient().from('messages').update({ send_at: new Date(Date.now() - 1000).toISOString() }).eq('id', row.id).eq('status', 'scheduled');
       expect(moved).toBeNull();
       await runMessageDispatcher();
     } else {
@@ -123,14 +124,14 @@ describe.skipIf(!!skip)(skip ? `capture to pickup text in the PWA (skipped: ${sk
     }
 
     // The emulator holds exactly one new message to this number: ours, then its callbacks sent → delivered.
-    const isOurs = (m: EmulatedMessage) => !before.some((b) => b.sid === m.sid);
+    const isOurs = (m: EmulatedSms) => !before.some((b) => b.sid === m.sid);
     const after = await eventually(() => twilioMessagesTo(truth.phone), (ms) => ms.filter(isOurs).some((m) => m.callbacks.some((c) => c.message_status === 'delivered')), 20_000);
     const ours = after.filter(isOurs);
     expect(ours).toHaveLength(1);
     expect(ours[0]!.body).toBe(row.body);
     expect(ours[0]!.body).toContain(shop.name);
     expect(ours[0]!.callbacks.map((c) => [c.message_status, c.status])).toEqual([['sent', 200], ['delivered', 200]]);
-    const settled = await eventually(async () => (await serviceClient().from('messages').select('status, twilio_sid').eq('id', row.id).single()).data, (m) => m?.status === 'delivered');
+    const settled = await eventually(async () => (await operatorClient().from('messages').select('status, twilio_sid').eq('id', row.id).single()).data, (m) => m?.status === 'delivered');
     expect(settled).toEqual({ status: 'delivered', twilio_sid: ours[0]!.sid });
   }, 60_000);
 

@@ -14,7 +14,8 @@ import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import { PHONE, launchBrowser, skipReason } from './helpers/browser.ts';
 import { heading, open, signUpWithShop, uniqueEmail, uniqueShopName, type ShopInput } from './helpers/app.ts';
 import { screenshotScreen } from './helpers/screens.ts';
-import { eventually, serviceClient, sharedSample, tenantIdByName } from './helpers/backend.ts';
+import { eventually, sharedSample, tenantIdByName } from './helpers/backend.ts';
+import { operatorClient } from './helpers/stack.ts';
 
 const skip = skipReason();
 
@@ -150,8 +151,8 @@ describe.skipIf(!!skip)(skip ? `offline capture outbox in the PWA (skipped: ${sk
     // Nothing left the phone: no request was even attempted, and the server has nothing for this shop.
     expect(uploads).toHaveLength(0);
     expect(ocrCalls).toHaveLength(0);
-    expect((await serviceClient().from('repair_orders').select('id').eq('tenant_id', tenantId)).data).toEqual([]);
-    expect((await serviceClient().storage.from('repair-orders').list(tenantId)).data ?? []).toEqual([]);
+    expect((await operatorClient().from('repair_orders').select('id').eq('tenant_id', tenantId)).data).toEqual([]);
+    expect((await operatorClient().storage.from('repair-orders').list(tenantId)).data ?? []).toEqual([]);
   }, 90_000);
 
   it('back online, each photo is uploaded exactly once and read; the pending count returns to zero', async () => {
@@ -171,13 +172,13 @@ describe.skipIf(!!skip)(skip ? `offline capture outbox in the PWA (skipped: ${sk
     console.info(`[outbox] uploads by ${uploads.map(by).join(', ')}; ro-ocr by ${ocrCalls.map(by).join(', ')}`);
 
     // The backend: one repair order per capture id, each read once; one object per id in the shop's folder.
-    const { data: ros, error } = await serviceClient().from('repair_orders').select('id, client_id, status, photo_path, attempts, ro_number').eq('tenant_id', tenantId).order('created_at');
+    const { data: ros, error } = await operatorClient().from('repair_orders').select('id, client_id, status, photo_path, attempts, ro_number').eq('tenant_id', tenantId).order('created_at');
     expect(error).toBeNull();
     expect(ros).toEqual([
       { id: expect.any(String), client_id: ids[0], status: 'needs_review', photo_path: paths[0], attempts: 1, ro_number: first.truth.ro_number },
       { id: expect.any(String), client_id: ids[1], status: 'needs_review', photo_path: paths[1], attempts: 1, ro_number: second.truth.ro_number },
     ]);
-    const { data: objects } = await serviceClient().storage.from('repair-orders').list(tenantId);
+    const { data: objects } = await operatorClient().storage.from('repair-orders').list(tenantId);
     expect((objects ?? []).map((o) => o.name).sort()).toEqual(ids.map((id) => `${id}.jpg`).sort());
 
     // The photo just taken opens its review with what OCR read, as it does online.

@@ -86,7 +86,11 @@ export function middayTimeZone(at = new Date()): string {
 }
 
 // ------------------------------------------------------------------------------------------------ Twilio emulator
-export interface EmulatedSms { sid: string; to: string; from: string | null; body: string; status: string }
+export interface EmulatedSms {
+  sid: string; to: string; from: string | null; body: string; status: string;
+  /** The status callbacks the emulator made for it, in order, each with our webhook's HTTP answer. */
+  callbacks: Array<{ message_status: string; status: number | null }>;
+}
 
 /** Every text the Twilio emulator accepted for this number (the emulator keeps earlier runs' messages). */
 export async function twilioMessagesTo(phone: string): Promise<EmulatedSms[]> {
