@@ -145,7 +145,7 @@ describe.skipIf(!!skip)(skip ? `capture to pickup text in the PWA (skipped: ${sk
     expect(await bubble.count()).toBe(1);
     expect(await bubble.locator('.bubble-body').innerText()).toContain(shop.name);
     await page.getByRole('link', { name: new RegExp(`RO ${truth.ro_number}`) }).waitFor();
-    await screenshotScreen(page, 'customer');
+    await screenshotScreen(page, 'customer-detail');
 
     await page.goto(new URL(`/customers/${customerId}/thread`, page.url()).toString());
     await heading(page, 'Texts').waitFor({ timeout: 15_000 });
