@@ -135,6 +135,11 @@ describe.skipIf(!!skip)(skip ? `offline capture outbox in the PWA (skipped: ${sk
     await heading(page, 'Waiting to send').waitFor({ timeout: 15_000 });
     await page.getByRole('link', { name: 'Snap screen' }).waitFor();
     expect(await outboxLine(page)).toMatch(/^1 photo waiting to send\./);
+    // No text waits, but a photo does: the screen says so (never "nothing is waiting"), and the navigation marks
+    // the Outbox entry (under More on a phone), not Customers.
+    expect(await page.locator('p.lead').innerText()).toBe('No texts are waiting: every text from this device has gone out.');
+    expect(await page.getByText('1 photo waiting to upload on this device, listed on the Snap screen.').count()).toBe(1);
+    expect(await page.locator('.nav [aria-current="page"]').allInnerTexts()).toEqual(['More']);
     await screenshotScreen(page, 'outbox');
     await page.getByRole('link', { name: 'Snap screen' }).click();
     await heading(page, 'Snap a repair order').waitFor();

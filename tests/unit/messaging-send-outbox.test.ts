@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { memoryKeyedStore } from '../../web/src/lib/outbox.ts';
 import { backoffMs, createSendOutbox, type SendEntry, type SendTransport } from '../../web/src/features/messaging/outbox.ts';
 import { createSendStore, QUEUED_OFFLINE } from '../../web/src/features/messaging/sendStore.ts';
-import { sendLabel, sendStateText } from '../../web/src/features/messaging/outboxModel.ts';
+import { outboxLead, sendLabel, sendStateText, waitingPhotos } from '../../web/src/features/messaging/outboxModel.ts';
 import type { SendArgs, SentMessage } from '../../web/src/features/messaging/api.ts';
 
 const err = (status: number | undefined, code: string, message = code) => Object.assign(new Error(message), { status, code });
@@ -162,5 +162,21 @@ describe('send store', () => {
     expect(sendStateText({ state: 'queued' }, false)).toBe('Waiting for the connection');
     expect(sendStateText({ state: 'queued', notBefore: 10_000 }, true, 4000)).toBe('Trying again in 6 s');
     expect(sendStateText({ state: 'failed', permanent: true }, true)).toMatch(/Not sent/);
+  });
+
+  it('the outbox screen never says nothing is waiting while photos are (they are listed on Snap)', () => {
+    const none = { pending: 0, failed: 0 };
+    expect(outboxLead({ waiting: 0, failed: 0 }, none, true)).toBe('Nothing is waiting: every text and photo from this device has gone out.');
+    const lead = outboxLead({ waiting: 0, failed: 0 }, { pending: 1, failed: 0 }, true);
+    expect(lead).not.toMatch(/nothing is waiting/i);
+    expect(lead).toBe('No texts are waiting: every text from this device has gone out.');
+    expect(outboxLead({ waiting: 0, failed: 0 }, { pending: 0, failed: 2 }, false)).toMatch(/^No texts are waiting/);
+    expect(outboxLead({ waiting: 2, failed: 1 }, none, true)).toBe('2 texts waiting, 1 text not sent.');
+    expect(outboxLead({ waiting: 1, failed: 0 }, none, false)).toBe("1 text waiting. You're offline: it goes out when you're back online.");
+    expect(outboxLead({ waiting: 0, failed: 1 }, none, false)).toBe('1 text not sent.');
+    expect(waitingPhotos(none)).toBeNull();
+    expect(waitingPhotos({ pending: 1, failed: 0 })).toBe('1 photo waiting to upload');
+    expect(waitingPhotos({ pending: 2, failed: 1 })).toBe('2 photos waiting to upload and 1 not uploaded');
+    expect(waitingPhotos({ pending: 0, failed: 3 })).toBe('3 photos not uploaded');
   });
 });

@@ -23,12 +23,12 @@ import { decide } from '../../web/src/app/guard.ts';
 describe('navigation', () => {
   const labels = (items: { label: string }[]) => items.map((i) => i.label);
   it('technicians see no owner-only entries and no Admin', () => {
-    expect(labels(navItemsFor('technician', false))).toEqual(['Home', 'Snap', 'Customers', 'Members', 'Phone']);
+    expect(labels(navItemsFor('technician', false))).toEqual(['Home', 'Snap', 'Customers', 'Outbox', 'Members', 'Phone']);
   });
   it('owners and admins see Usage & Billing and Settings; platform admins also Admin', () => {
-    expect(labels(navItemsFor('owner', false))).toEqual(['Home', 'Snap', 'Customers', 'Usage & Billing', 'Members', 'Settings', 'Phone']);
+    expect(labels(navItemsFor('owner', false))).toEqual(['Home', 'Snap', 'Customers', 'Outbox', 'Usage & Billing', 'Members', 'Settings', 'Phone']);
     expect(labels(navItemsFor('admin', true))).toContain('Admin');
-    expect(labels(navItemsFor('technician', true))).toEqual(['Home', 'Snap', 'Customers', 'Members', 'Phone', 'Admin']);
+    expect(labels(navItemsFor('technician', true))).toEqual(['Home', 'Snap', 'Customers', 'Outbox', 'Members', 'Phone', 'Admin']);
   });
   it('the phone bar has at most four primary entries (plus More: five thumb targets at most)', () => {
     for (const role of ['owner', 'admin', 'technician'] as const) {
@@ -43,6 +43,9 @@ describe('navigation', () => {
     expect(currentNavItem(items, '/settings')).toBe('/settings');
     expect(currentNavItem(items, '/billing')).toBe('/usage');
     expect(currentNavItem(items, '/customers/abc/thread')).toBe('/customers');
+    // The outbox is its own entry (under More on a phone), not a part of Customers.
+    expect(currentNavItem(items, '/outbox')).toBe('/outbox');
+    expect(currentNavItem(navItemsFor('technician', false), '/outbox')).toBe('/outbox');
     expect(currentNavItem(items, '/capture/review/x')).toBe('/capture');
     expect(currentNavItem(items, '/capturex')).toBeNull();
     expect(currentNavItem(items, '/nowhere')).toBeNull();

@@ -24,3 +24,30 @@ export function sendStateText(e: Pick<SendEntry, 'state' | 'permanent' | 'notBef
   if (e.notBefore && e.notBefore > now) return `Trying again in ${Math.max(1, Math.round((e.notBefore - now) / 1000))} s`;
   return 'Waiting to send';
 }
+
+const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * The /outbox screen's opening sentence about this device's texts. It speaks for texts only when photos wait too
+ * (they are listed on Snap, see `waitingPhotos`), so it never says "nothing is waiting" while a photo is.
+ */
+export function outboxLead(texts: { waiting: number; failed: number }, photos: { pending: number; failed: number }, online: boolean): string {
+  const total = texts.waiting + texts.failed;
+  if (total === 0) {
+    return photos.pending + photos.failed > 0
+      ? 'No texts are waiting: every text from this device has gone out.'
+      : 'Nothing is waiting: every text and photo from this device has gone out.';
+  }
+  const parts = [texts.waiting ? `${count(texts.waiting, 'text', 'texts')} waiting` : null, texts.failed ? `${count(texts.failed, 'text', 'texts')} not sent` : null];
+  const offline = !online && texts.waiting ? ` You're offline: ${texts.waiting === 1 ? 'it goes' : 'they go'} out when you're back online.` : '';
+  return `${parts.filter(Boolean).join(', ')}.${offline}`;
+}
+
+/** "2 photos waiting to upload and 1 not uploaded" — the capture outbox in words; null when it is empty. */
+export function waitingPhotos(photos: { pending: number; failed: number }): string | null {
+  const { pending, failed } = photos;
+  if (pending && failed) return `${count(pending, 'photo', 'photos')} waiting to upload and ${failed} not uploaded`;
+  if (pending) return `${count(pending, 'photo', 'photos')} waiting to upload`;
+  if (failed) return `${count(failed, 'photo', 'photos')} not uploaded`;
+  return null;
+}

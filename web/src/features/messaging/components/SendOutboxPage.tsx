@@ -4,19 +4,22 @@ import { Link } from '../../../lib/router.ts';
 import { useOutboxStatus } from '../../../lib/outboxStatus.ts';
 import { selectActiveTenant, useTenancy } from '../../tenancy/store.ts';
 import { sendStore, useSends } from '../sendStore.ts';
-import { sendStateText } from '../outboxModel.ts';
+import { outboxLead, sendStateText, waitingPhotos } from '../outboxModel.ts';
 import type { SendEntry } from '../outbox.ts';
 import './messaging.css';
 
 /**
  * /outbox — texts kept on this device: waiting for the connection or a retry, or refused and waiting for a person.
  * Each says where it stands in words; Retry sends again with the same idempotency key (never a second text).
+ * Photos waiting in the capture outbox (counted app-wide by lib/outboxStatus) are named too, with the way to Snap,
+ * where they are listed.
  */
 export function SendOutboxPage() {
   const tenant = useTenancy(selectActiveTenant);
   const online = useOnline();
   const entries = useSends((s) => s.entries);
   const photos = useOutboxStatus((s) => s.captures);
+  const photoWords = waitingPhotos(photos);
   const [busy, setBusy] = useState(false);
   const [, tick] = useState(0);
   useEffect(() => { void sendStore.getState().refresh(); }, []);
@@ -30,15 +33,10 @@ export function SendOutboxPage() {
   };
   return (
     <Page title="Outbox" heading="Waiting to send">
-      <p className="lead" role="status">
-        {mine.length === 0
-          ? 'Nothing is waiting: every text from this device has gone out.'
-          : `${mine.length - failed} waiting, ${failed} not sent.`}
-        {!online && mine.length ? " You're offline: they go out when you're back online." : ''}
-      </p>
-      {photos.pending + photos.failed > 0 ? (
+      <p className="lead" role="status">{outboxLead({ waiting: mine.length - failed, failed }, photos, online)}</p>
+      {photoWords ? (
         <p>
-          Photos waiting on this device are on the <Link to="/capture">Snap screen</Link>.
+          {photoWords} on this device, listed on the <Link to="/capture">Snap screen</Link>.
         </p>
       ) : null}
       {mine.length ? (
@@ -50,6 +48,8 @@ export function SendOutboxPage() {
             {mine.map((e) => <SendRow key={e.key} entry={e} online={online} />)}
           </ul>
         </>
+      ) : photoWords ? (
+        <ButtonLink to="/capture" variant="secondary">Go to Snap</ButtonLink>
       ) : (
         <ButtonLink to="/customers" variant="secondary">Go to customers</ButtonLink>
       )}
