@@ -82,8 +82,21 @@ describe('owner dashboard', () => {
     const limits = (used: number, cap: number, policy = 'hard_stop') => ({ overagePolicy: policy, period: { end: '2026-12-01T00:00:00Z' }, limits: [{ key: 'sms_segments', used, cap, exceeded: used > cap }] });
     expect(smsQuota(limits(50, 200))).toMatchObject({ percent: 25, exceeded: false });
     expect(quotaWords(smsQuota(limits(170, 200))!)).toBe('85% used: running low.');
-    expect(quotaWords(smsQuota(limits(200, 200))!)).toMatch(/Used up/);
-    expect(quotaWords(smsQuota(limits(250, 200, 'metered'))!)).toMatch(/billed/);
+    const chosen = { overageChosen: true, overageBilled: false, overageCentsPerSegment: null };
+    // Hard stop chosen by an owner: every text stops at the cap.
+    expect(quotaWords(smsQuota(limits(200, 200), chosen)!)).toBe('Used up: texting stops until the next period or an upgrade.');
+    // Nobody chose (the default hard stop): pickup notices still go out past the cap.
+    expect(quotaWords(smsQuota(limits(200, 200))!)).toBe('Used up: only "ready for pickup" notices still go out until the next period or an upgrade.');
+    expect(smsQuota(limits(200, 200))).toMatchObject({ exceeded: true, overageChosen: false, overageBilled: false });
+    // A paying shop on metered overage keeps sending, billed per extra segment.
+    const billed = { overageChosen: true, overageBilled: true, overageCentsPerSegment: 3 };
+    expect(quotaWords(smsQuota(limits(250, 200, 'metered'), billed)!)).toBe('Over the plan: texts keep going out; extra segments are billed at $0.03 each on the next invoice.');
+    expect(quotaWords(smsQuota(limits(250, 200, 'metered'), { ...billed, overageCentsPerSegment: 2.5 })!)).toMatch(/at \$0\.025 each/);
+    expect(quotaWords(smsQuota(limits(250, 200, 'metered'), { ...billed, overageCentsPerSegment: null })!)).toMatch(/are billed on the next invoice/);
+    // Metered but not billable now (a trial): the server stops texts as for a chosen hard stop.
+    expect(quotaWords(smsQuota(limits(250, 200, 'metered'), chosen)!)).toMatch(/^Used up: texting stops/);
+    // "Billed" only ever with the metered policy.
+    expect(smsQuota(limits(250, 200, 'hard_stop'), billed)?.overageBilled).toBe(false);
     expect(smsQuota({ overagePolicy: 'hard_stop', period: { end: 'x' }, limits: [] })).toBeNull();
   });
   it('loads each part on its own: one failing read leaves the others', async () => {
@@ -92,7 +105,7 @@ describe('owner dashboard', () => {
       async timeZone() { return 'America/Chicago'; },
       async today(_t, s) { since.push(s); return { sent: 3, delivered: 2, failed: 1, scheduled: 0 }; },
       async failures() { throw new AppError('42501', 'nope', 403); },
-      async quota() { return { used: 1, cap: 10, percent: 10, exceeded: false, overagePolicy: 'hard_stop', periodEnd: 'x' }; },
+      async quota() { return { used: 1, cap: 10, percent: 10, exceeded: false, overagePolicy: 'hard_stop', periodEnd: 'x', overageChosen: false, overageBilled: false, overageCentsPerSegment: null }; },
     };
     const store = createDashboardStore(api, () => new Date('2026-11-22T15:00:00Z'));
     await store.getState().load('t1');

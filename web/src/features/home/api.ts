@@ -1,6 +1,7 @@
 /**
  * The owner dashboard's reads: the only home module that talks to Supabase. All through RLS (members read their
- * shop's messages and customers); the quota comes from the usage feature's check_limits.
+ * shop's messages and customers); the quota comes from the usage feature's check_limits and can_use, with the
+ * shop's explicit overage choice (tenants) and the plan's overage price (plans).
  */
 import { supabase } from '../../lib/supabase.ts';
 import { toAppError } from '../../lib/errors.ts';
@@ -51,6 +52,21 @@ export const dashboardApi: DashboardApi = {
     });
   },
   async quota(tenantId) {
-    return smsQuota(await usageApi.checkLimits(tenantId));
+    const [limits, chosen] = await Promise.all([
+      usageApi.checkLimits(tenantId),
+      supabase().from('tenants').select('overage_policy_chosen_at').eq('id', tenantId).single(),
+    ]);
+    if (chosen.error) throw toAppError(chosen.error);
+    const overageChosen = (chosen.data as { overage_policy_chosen_at: string | null }).overage_policy_chosen_at !== null;
+    const quota = smsQuota(limits, { overageChosen, overageBilled: false, overageCentsPerSegment: null });
+    if (!quota?.exceeded || limits.overagePolicy !== 'metered') return quota;
+    // Metered and past the cap: can_use gives the send path's own answer (billed only in a paid period), and the
+    // plan its price per extra segment.
+    const [use, plan] = await Promise.all([
+      usageApi.canUse(tenantId, 'sms_segments'),
+      supabase().from('plans').select('overage_cents_per_segment').eq('id', limits.plan).maybeSingle(),
+    ]);
+    const price = plan.error ? null : Number((plan.data as { overage_cents_per_segment: number | string } | null)?.overage_cents_per_segment ?? NaN);
+    return smsQuota(limits, { overageChosen, overageBilled: use.reason === 'metered_overage', overageCentsPerSegment: Number.isFinite(price) ? price : null });
   },
 };

@@ -30,7 +30,22 @@ export interface Quota {
   exceeded: boolean;
   overagePolicy: string;
   periodEnd: string;
+  /** An owner/admin chose the policy (tenants.overage_policy_chosen_at): a hard stop then holds pickup notices too. */
+  overageChosen: boolean;
+  /** Past the cap, texts keep going out and each extra segment is billed (a paying shop that chose metered). */
+  overageBilled: boolean;
+  /** The plan's price of an extra segment, when known. */
+  overageCentsPerSegment: number | null;
 }
+
+/** What decides what happens past the cap, beyond check_limits: the owner's explicit choice and whether overage bills. */
+export interface OverageStanding {
+  overageChosen: boolean;
+  overageBilled: boolean;
+  overageCentsPerSegment: number | null;
+}
+
+export const UNCHOSEN_OVERAGE: OverageStanding = { overageChosen: false, overageBilled: false, overageCentsPerSegment: null };
 
 /**
  * The instant the current day began in `timeZone` (IANA), for "today" in the shop's own clock (not the tablet's,
@@ -61,16 +76,35 @@ export function failureReason(f: Pick<DeliveryFailure, 'errorCode' | 'errorMessa
 }
 
 /** The SMS row of check_limits as the quota bar shows it (null when the plan has no SMS row). */
-export function smsQuota(limits: { overagePolicy: string; period: { end: string }; limits: Array<{ key: string; used: number; cap: number; exceeded: boolean }> }): Quota | null {
+export function smsQuota(
+  limits: { overagePolicy: string; period: { end: string }; limits: Array<{ key: string; used: number; cap: number; exceeded: boolean }> },
+  overage: OverageStanding = UNCHOSEN_OVERAGE,
+): Quota | null {
   const row = limits.limits.find((l) => l.key === 'sms_segments');
   if (!row) return null;
   const percent = row.cap > 0 ? Math.min(100, Math.round((row.used / row.cap) * 100)) : 100;
-  return { used: row.used, cap: row.cap, percent, exceeded: row.exceeded || row.used >= row.cap, overagePolicy: limits.overagePolicy, periodEnd: limits.period.end };
+  return {
+    used: row.used, cap: row.cap, percent, exceeded: row.exceeded || row.used >= row.cap, overagePolicy: limits.overagePolicy, periodEnd: limits.period.end,
+    ...overage, overageBilled: overage.overageBilled && limits.overagePolicy === 'metered',
+  };
 }
 
-/** "87% used" plus what happens next, so the bar never speaks by colour alone. */
+const dollars = (c: number) => `$${(c / 100).toFixed(c % 1 ? 3 : 2)}`;
+
+/**
+ * "87% used" plus what happens next, so the bar never speaks by colour alone. Past the cap it says what the server
+ * does (private.messaging_allow_overage): a paying shop on metered overage keeps sending and is billed per segment;
+ * otherwise texts stop — except "ready for pickup" notices while nobody has explicitly chosen the hard stop.
+ */
 export function quotaWords(q: Quota): string {
-  if (q.exceeded) return q.overagePolicy === 'metered' ? 'Over the plan: extra segments are billed.' : 'Used up: texting stops until the next period or an upgrade.';
+  if (q.exceeded) {
+    if (q.overageBilled) {
+      const price = q.overageCentsPerSegment !== null ? ` at ${dollars(q.overageCentsPerSegment)} each` : '';
+      return `Over the plan: texts keep going out; extra segments are billed${price} on the next invoice.`;
+    }
+    if (!q.overageChosen) return 'Used up: only "ready for pickup" notices still go out until the next period or an upgrade.';
+    return 'Used up: texting stops until the next period or an upgrade.';
+  }
   if (q.percent >= 80) return `${q.percent}% used: running low.`;
   return `${q.percent}% used.`;
 }

@@ -62,6 +62,7 @@ export function OwnerDashboard({ tenantId }: { tenantId: string }) {
             <p className="hint">
               {quota.data.exceeded || quota.data.percent >= 80 ? <span aria-hidden="true">⚠ </span> : null}
               {quotaWords(quota.data)} Resets {new Date(quota.data.periodEnd).toLocaleDateString(undefined, { month: 'short', day: 'numeric' })}.{' '}
+              {quota.data.exceeded && !quota.data.overageBilled ? <><Link to="/billing">Upgrade or choose what happens past the cap</Link> · </> : null}
               <Link to="/usage">See usage details</Link>
             </p>
           </>
