@@ -79,6 +79,9 @@ describe.skipIf(!!skip)(skip ? `owner and operator screens (skipped: ${skip})` :
       await heading(page, 'Tenants overview').waitFor({ timeout: 15_000 });
       await page.locator('table.data-table').waitFor({ timeout: 15_000 });
       expect(await page.locator('table.data-table tbody tr').count()).toBeGreaterThan(0);
+      // The operator belongs to no shop: the navigation offers only what works without one.
+      await page.locator('nav[aria-label="Main"]').getByRole('link', { name: 'Admin' }).waitFor();
+      expect(await page.locator('nav[aria-label="Main"] a').allInnerTexts()).toEqual(['Admin', 'Create a shop']);
       await screenshotScreen(page, 'admin-overview');
       // Every shop is listed, including the one made for this run.
       await page.getByLabel('Filter by name', { exact: true }).fill(shopName);

@@ -30,6 +30,16 @@ describe('navigation', () => {
     expect(labels(navItemsFor('admin', true))).toContain('Admin');
     expect(labels(navItemsFor('technician', true))).toEqual(['Home', 'Snap', 'Customers', 'Outbox', 'Members', 'Phone', 'Admin']);
   });
+  it('someone acting for no shop (an operator with none) sees only Admin and "Create a shop", both on the bar', () => {
+    const operator = navItemsFor(null, true);
+    expect(labels(operator)).toEqual(['Admin', 'Create a shop']);
+    expect(operator.every((i) => i.primary)).toBe(true);
+    expect(currentNavItem(operator, '/admin')).toBe('/admin');
+    expect(currentNavItem(operator, '/')).toBeNull();
+    expect(labels(navItemsFor(undefined, false))).toEqual(['Create a shop']);
+    // Members of a shop never see "Create a shop" in the navigation (the shop switcher offers it).
+    for (const role of ['owner', 'admin', 'technician'] as const) expect(labels(navItemsFor(role, true))).not.toContain('Create a shop');
+  });
   it('the phone bar has at most four primary entries (plus More: five thumb targets at most)', () => {
     for (const role of ['owner', 'admin', 'technician'] as const) {
       expect(navItemsFor(role, true).filter((i) => i.primary).length).toBeLessThanOrEqual(4);

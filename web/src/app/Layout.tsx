@@ -35,12 +35,15 @@ function OutboxLine() {
 
 /**
  * The main navigation, role-aware. Phone: a bottom bar of five thumb targets (Home, Snap, Customers, Members, More);
- * "More" unfolds the other entries above the bar. Tablet and up: every entry in the left column.
+ * "More" unfolds the other entries above the bar. Tablet and up: every entry in the left column. Someone acting for
+ * no shop (a platform operator with none) sees only Admin and "Create a shop".
  */
 function MainNav() {
   const { pathname } = useLocation();
   const role = useTenancy((s) => selectActiveTenant(s)?.role ?? null);
   const isAdmin = useAdmin((s) => s.isAdmin === true);
+  // Whether "no shop" is known (not just not loaded yet): only then is "Create a shop" offered instead of the shop's entries.
+  const shopsKnown = useTenancy((s) => s.tenants.length > 0 || s.status === 'ready');
   const [moreOpen, setMoreOpen] = useState(false);
   useEffect(() => { void adminStore.getState().check(); }, []);
   useEffect(() => setMoreOpen(false), [pathname]);
@@ -50,7 +53,7 @@ function MainNav() {
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
   }, [moreOpen]);
-  const items = navItemsFor(role, isAdmin);
+  const items = navItemsFor(role, isAdmin).filter((i) => shopsKnown || i.audience !== 'shopless');
   const current = currentNavItem(items, pathname);
   const secondary = items.filter((i) => !i.primary);
   const currentIsSecondary = secondary.some((i) => i.to === current);

@@ -5,8 +5,11 @@
 import type { IconName } from '../lib/ui/iconPaths.ts';
 import type { Role } from '../features/tenancy/model.ts';
 
-/** Who may see a navigation entry. */
-export type NavAudience = 'everyone' | 'managers' | 'platform_admins';
+/**
+ * Who may see a navigation entry: 'everyone' and 'managers' are members of the shop acting for; 'platform_admins'
+ * whether or not they belong to a shop; 'shopless' only people who act for no shop (e.g. an operator with none).
+ */
+export type NavAudience = 'everyone' | 'managers' | 'platform_admins' | 'shopless';
 
 export interface NavItem {
   to: string;
@@ -31,10 +34,19 @@ export const NAV_ITEMS: NavItem[] = [
   { to: '/settings', label: 'Settings', icon: 'settings', audience: 'managers', primary: false },
   { to: '/settings/phone', label: 'Phone', icon: 'phone', audience: 'everyone', primary: false },
   { to: '/admin', label: 'Admin', icon: 'shield', audience: 'platform_admins', primary: false },
+  { to: '/create-shop', label: 'Create a shop', icon: 'plus', audience: 'shopless', primary: true },
 ];
 
-/** The entries someone sees: technicians do not see owner-only ones; Admin only for platform admins. */
+/**
+ * The entries someone sees: technicians do not see owner-only ones; Admin only for platform admins. Without a shop
+ * (`role` null: a platform operator who belongs to none) only what works without one: Admin and "Create a shop",
+ * both on the phone's bar (there is nothing for "More" to hold).
+ */
 export function navItemsFor(role: Role | null | undefined, platformAdmin: boolean): NavItem[] {
+  if (!role) {
+    return NAV_ITEMS.filter((i) => i.audience === 'shopless' || (i.audience === 'platform_admins' && platformAdmin))
+      .map((i) => ({ ...i, primary: true }));
+  }
   const manager = role === 'owner' || role === 'admin';
   return NAV_ITEMS.filter((i) => i.audience === 'everyone' || (i.audience === 'managers' && manager) || (i.audience === 'platform_admins' && platformAdmin));
 }
