@@ -98,6 +98,32 @@ describe('billing store', () => {
   });
 });
 
+describe('the rest of the app follows the plan', () => {
+  it('reloads the shop list when a load finds another plan or status than the app shows (a late webhook after Checkout)', async () => {
+    let shown = { plan: 'trial' as string | null, status: 'trialing' };
+    const refresh = vi.fn(async () => { shown = { plan: 'starter', status: 'active' }; });
+    const shops = { summary: (id: string) => (id === 't1' ? shown : null), refresh };
+    let live = false;
+    const api = fakeApi({
+      tenant: vi.fn(async () => ({ status: live ? 'active' : 'trialing', plan: live ? 'starter' : 'trial', trialEndsAt: null, overagePolicy: 'hard_stop', overageChosenAt: null }) as const),
+    });
+    const s = createBillingStore({ api, go: vi.fn(), shops });
+    // Back from Checkout, the webhook not in yet: the page and the app agree, nothing to reload.
+    await s.getState().load('t1', { canManage: true });
+    expect(refresh).not.toHaveBeenCalled();
+    // A poll sees the subscription: the shop list is reloaded once, and later polls find them agreeing.
+    live = true;
+    await s.getState().load('t1', { canManage: true });
+    expect(refresh).toHaveBeenCalledTimes(1);
+    expect(shown).toEqual({ plan: 'starter', status: 'active' });
+    await s.getState().load('t1', { canManage: true });
+    expect(refresh).toHaveBeenCalledTimes(1);
+    // A shop the app does not list (not loaded yet): nothing to compare with.
+    await s.getState().load('t2', { canManage: true });
+    expect(refresh).toHaveBeenCalledTimes(1);
+  });
+});
+
 describe('overage choice', () => {
   it('saves the policy, reloads the shop and says what it means', async () => {
     const api = fakeApi();

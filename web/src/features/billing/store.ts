@@ -5,6 +5,7 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { useStore } from 'zustand';
 import { AppError, toAppError } from '../../lib/errors.ts';
+import { tenancyStore } from '../tenancy/store.ts';
 import { billingApi, type BillingApi } from './api.ts';
 import type { BillingInfo, OveragePolicy, Plan, Standing, TenantBillingState } from './model.ts';
 
@@ -27,9 +28,20 @@ export interface BillingState {
   setOveragePolicy(policy: OveragePolicy): Promise<void>;
 }
 
+/** What the rest of the app shows of a shop (the tenancy store's summary: header, home, switcher), and its reload. */
+export interface KnownShops {
+  summary(tenantId: string): { plan: string | null; status: string } | null;
+  refresh(): Promise<void>;
+}
+
 export interface BillingDeps {
   api: BillingApi;
   go: (url: string) => void;
+  /**
+   * When a load finds the shop on another plan or status than the app shows (the Stripe webhook landed after the
+   * return from Checkout, a plan change), the shop list is reloaded so every screen follows, not only this page.
+   */
+  shops?: KnownShops;
 }
 
 export function createBillingStore(deps: BillingDeps): StoreApi<BillingState> {
@@ -62,6 +74,8 @@ export function createBillingStore(deps: BillingDeps): StoreApi<BillingState> {
           ]);
           if (mine !== seq) return;
           set({ plans, tenant, standing, billing, status: 'ready' });
+          const known = deps.shops?.summary(tenantId);
+          if (known && (known.plan !== tenant.plan || known.status !== tenant.status)) void deps.shops!.refresh();
         } catch (e) {
           if (mine !== seq) return;
           set({ status: 'error', error: toAppError(e) });
@@ -90,6 +104,10 @@ export function createBillingStore(deps: BillingDeps): StoreApi<BillingState> {
 export const billingStore = createBillingStore({
   api: billingApi,
   go: (url) => { window.location.assign(url); },
+  shops: {
+    summary: (tenantId) => tenancyStore.getState().tenants.find((t) => t.id === tenantId) ?? null,
+    refresh: () => tenancyStore.getState().refresh(),
+  },
 });
 
 export function useBilling<T>(selector: (s: BillingState) => T): T {
