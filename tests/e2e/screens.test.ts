@@ -88,6 +88,32 @@ describe.skipIf(!!skip)(skip ? `a tour of the main screens (skipped: ${skip})` :
     await screenshotScreen(page, 'customers');
   });
 
+  it('the phone tab bar: every label whole and every target at least 44 px, from 360 to 430 px wide', async () => {
+    const before = page.viewportSize();
+    try {
+      for (const width of [360, 390, 430]) {
+        await page.setViewportSize({ width, height: 844 });
+        await page.evaluate(() => document.fonts.ready);
+        const tabs = await page.locator('nav[aria-label="Main"] li:not(.nav-secondary):not(.nav-break) :is(a, button)').evaluateAll((els) =>
+          els.filter((el) => (el as HTMLElement).offsetParent !== null).map((el) => {
+            const label = el.querySelector('.nav-label') as HTMLElement;
+            const box = el.getBoundingClientRect();
+            return {
+              text: label.innerText, w: Math.round(box.width), h: Math.round(box.height),
+              cut: label.scrollWidth > label.clientWidth + 0.5 || label.scrollHeight > label.clientHeight + 0.5,
+            };
+          }));
+        expect(tabs.map((t) => t.text), `${width} px`).toEqual(['Home', 'Snap', 'Customers', 'Members', 'More']);
+        for (const t of tabs) {
+          expect(t.cut, `"${t.text}" cut at ${width} px`).toBe(false);
+          expect(Math.min(t.w, t.h), `"${t.text}" at ${width} px: ${t.w}×${t.h}`).toBeGreaterThanOrEqual(44);
+        }
+      }
+    } finally {
+      if (before) await page.setViewportSize(before);
+    }
+  });
+
   it('the CSV import: columns and a preview before anything is saved', async () => {
     await page.getByRole('link', { name: 'Import CSV' }).click();
     await heading(page, 'Import customers').waitFor();
