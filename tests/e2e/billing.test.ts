@@ -120,7 +120,7 @@ describe.skipIf(!!skip)(skip ? `billing in the PWA (skipped: ${skip})` : 'billin
     const cap = Number(await meter.getAttribute('aria-valuemax'));
     expect(Number(await meter.getAttribute('aria-valuenow'))).toBe(cap);
     // Nobody chose the hard stop on this trial: pickup notices still go out past the cap, and the words say so.
-    await page.getByText('Used up: only "ready for pickup" notices still go out until the next period or an upgrade.').waitFor();
+    await page.getByText('Used up: only “ready for pickup” notices still go out until the next period or an upgrade.').waitFor();
     await page.getByRole('link', { name: 'Upgrade or choose what happens past the cap' }).waitFor();
     await screenshotScreen(page, 'owner-dashboard');
     await page.setViewportSize(PHONE);

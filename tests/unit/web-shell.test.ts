@@ -96,7 +96,7 @@ describe('owner dashboard', () => {
     // Hard stop chosen by an owner: every text stops at the cap.
     expect(quotaWords(smsQuota(limits(200, 200), chosen)!)).toBe('Used up: texting stops until the next period or an upgrade.');
     // Nobody chose (the default hard stop): pickup notices still go out past the cap.
-    expect(quotaWords(smsQuota(limits(200, 200))!)).toBe('Used up: only "ready for pickup" notices still go out until the next period or an upgrade.');
+    expect(quotaWords(smsQuota(limits(200, 200))!)).toBe('Used up: only “ready for pickup” notices still go out until the next period or an upgrade.');
     expect(smsQuota(limits(200, 200))).toMatchObject({ exceeded: true, overageChosen: false, overageBilled: false });
     // A paying shop on metered overage keeps sending, billed per extra segment.
     const billed = { overageChosen: true, overageBilled: true, overageCentsPerSegment: 3 };

@@ -102,7 +102,7 @@ export function quotaWords(q: Quota): string {
       const price = q.overageCentsPerSegment !== null ? ` at ${dollars(q.overageCentsPerSegment)} each` : '';
       return `Over the plan: texts keep going out; extra segments are billed${price} on the next invoice.`;
     }
-    if (!q.overageChosen) return 'Used up: only "ready for pickup" notices still go out until the next period or an upgrade.';
+    if (!q.overageChosen) return 'Used up: only “ready for pickup” notices still go out until the next period or an upgrade.';
     return 'Used up: texting stops until the next period or an upgrade.';
   }
   if (q.percent >= 80) return `${q.percent}% used: running low.`;
