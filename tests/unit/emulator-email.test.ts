@@ -2,8 +2,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmailOutbox } from '../../local/emulators/email/index.ts';
 import type { RunningService } from '../../local/lib/types.ts';
+import { freePort } from '../helpers/ports.ts';
 
-const PORT = 55594;
+const PORT = await freePort();
 let outbox: RunningService & { url: string };
 
 beforeAll(async () => { outbox = await startEmailOutbox({ port: PORT, log: { info() {}, warn() {}, error() {} } }); });

@@ -8,8 +8,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import Stripe from 'stripe';
 import { startStripeEmulator } from '../../local/emulators/stripe/index.ts';
 import type { RunningService } from '../../local/lib/types.ts';
+import { freePort } from '../helpers/ports.ts';
 
-const PORT = 55246; // inside the overage engineer's range (55200+)
+const PORT = await freePort(); 
 const KEY = 'sk_test_unit_meters_key_000000000000000000';
 const quiet = { info() {}, warn() {}, error() {} };
 

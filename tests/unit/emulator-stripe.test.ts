@@ -8,10 +8,11 @@ import { startStripeEmulator } from '../../local/emulators/stripe/index.ts';
 import { parseNestedForm } from '../../local/emulators/_lib/form.ts';
 import { startReceiver, type Receiver, type Received } from '../../local/emulators/_lib/receiver.ts';
 import type { RunningService } from '../../local/lib/types.ts';
+import { freePort } from '../helpers/ports.ts';
 
-const PORT = 55592;
-const RECEIVER_PORT = 55593;
-const DEAD_PORT = 55599; // nothing listens here: deliveries fail
+const PORT = await freePort();
+const RECEIVER_PORT = await freePort();
+const DEAD_PORT = await freePort(); // nothing listens here: deliveries fail
 const KEY = 'sk_test_unit_emulator_key_0000000000000000';
 const SECRET = 'whsec_unit_emulator_secret_00000000000000';
 const quiet = { info() {}, warn() {}, error() {} };

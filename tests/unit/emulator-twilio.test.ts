@@ -8,9 +8,10 @@ import { startTwilioEmulator } from '../../local/emulators/twilio/index.ts';
 import { countSegments } from '../../local/emulators/twilio/segments.ts';
 import { startReceiver, type Receiver, type Received } from '../../local/emulators/_lib/receiver.ts';
 import type { RunningService } from '../../local/lib/types.ts';
+import { freePort } from '../helpers/ports.ts';
 
-const PORT = 55590;
-const RECEIVER_PORT = 55591;
+const PORT = await freePort();
+const RECEIVER_PORT = await freePort();
 const MAIN = 'AC' + 'a'.repeat(32);
 const TOKEN = 'main_token_for_the_twilio_emulator';
 const SHARED = '+15005550006';

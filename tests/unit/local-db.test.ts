@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/ports.ts';
 
 // local/config.ts reads these when first imported: set them before any local module is loaded (dynamic imports).
 const STATE = fs.mkdtempSync(path.join(os.tmpdir(), 'sp-local-db-test-'));
@@ -16,9 +17,9 @@ fs.chmodSync(STATE, 0o755); // the postgres OS user must reach the cluster below
 process.env.SP_STATE_DIR = STATE;
 process.env.SP_QUIET = '1';
 delete process.env.DATABASE_URL;
-const PG_PORT = 55510;
-const PGLITE_PORT = 55511;
-const HTTP_PORT = 55512;
+const PG_PORT = await freePort();
+const PGLITE_PORT = await freePort();
+const HTTP_PORT = await freePort();
 
 type Db = import('../../local/lib/types.ts').DatabaseHandle;
 const quiet = { info: () => {}, warn: () => {}, error: (m: string) => console.error(m) };
