@@ -51,8 +51,24 @@ async function stopAll(code: number) {
   if (stopping) return;
   stopping = true;
   fs.rmSync(STACK_ENV_FILE, { force: true });
-  for (const s of stoppers.reverse()) {
-    try { await s.stop(); } catch (e) { log.warn(`stopping ${s.name}: ${(e as Error).message}`); }
+  // Everything in front of the database stops at once, each given a few seconds (a server waiting on a client's
+  // keep-alive connection, or a pool on a checked-out client, must not hold the rest up); then PostgREST, the pools
+  // and the database, in that order. Whoever stops us (npm test's lease) SIGKILLs after 20 s, and anything not
+  // stopped by then (the database server, PostgREST: their own process groups) would outlive the run.
+  const capped = (s: { name: string; stop: () => Promise<void> }, ms: number) => {
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      s.stop().catch((e) => log.warn(`stopping ${s.name}: ${(e as Error).message}`)),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(() => { log.warn(`stopping ${s.name}: still busy after ${ms / 1000} s; going on`); resolve(); }, ms);
+      }),
+    ]).finally(() => clearTimeout(timer));
+  };
+  const last = ['postgrest', 'pool', 'auth-pool', 'database'];
+  const order = stoppers.slice().reverse();
+  await Promise.all(order.filter((s) => !last.includes(s.name)).map((s) => capped(s, 4000)));
+  for (const name of last) {
+    for (const s of order.filter((x) => x.name === name)) await capped(s, name === 'database' ? 10_000 : 3000);
   }
   fs.rmSync(STACK_PID, { force: true });
   process.exit(code);
