@@ -13,7 +13,7 @@ export interface BillingApi {
   portal(tenantId: string): Promise<string>;
   changePlan(tenantId: string, plan: string): Promise<{ plan: string; status: string }>;
   /**
-   * Owners/admins: hard stop at the cap, or $0.03 per extra segment billed on the subscription. Saves the choice,
+   * Owners/admins: hard stop at the cap, or a per-segment price (the plan's) for each extra segment billed on the subscription. Saves the choice,
    * then asks stripe-overage to add/remove the metered subscription item now; `synced: false` when that call
    * failed (the choice is saved and the scheduled run updates Stripe within 15 minutes).
    */
@@ -29,7 +29,7 @@ async function invoke<T>(fn: string, body: Record<string, unknown>): Promise<T> 
 export const billingApi: BillingApi = {
   async plans() {
     const { data, error } = await supabase().from('plans')
-      .select('id, label, monthly_price_cents, trial_days, sms_segments, mms_messages, voice_minutes, emails, ai_requests, sends_per_minute, features, sort_order')
+      .select('id, label, monthly_price_cents, trial_days, sms_segments, mms_messages, voice_minutes, emails, ai_requests, sends_per_minute, overage_cents_per_segment, features, sort_order')
       .order('sort_order');
     if (error) throw toAppError(error);
     return parsePlans(data);

@@ -16,6 +16,8 @@ export interface Plan {
   emails: number;
   aiRequests: number;
   sendsPerMinute: number;
+  /** What one segment past the cap costs on metered overage (plans.overage_cents_per_segment). */
+  overageCentsPerSegment: number;
   features: string[];
   sortOrder: number;
 }
@@ -56,6 +58,7 @@ export function parsePlans(data: unknown): Plan[] {
     emails: num(r.emails),
     aiRequests: num(r.ai_requests),
     sendsPerMinute: num(r.sends_per_minute),
+    overageCentsPerSegment: r.overage_cents_per_segment == null ? 3 : num(r.overage_cents_per_segment),
     features: Array.isArray(r.features) ? r.features.map(String) : [],
     sortOrder: num(r.sort_order),
   })).sort((a, b) => a.sortOrder - b.sortOrder);
@@ -85,6 +88,15 @@ export const FEATURE_LABELS: Record<string, string> = {
 export const formatPrice = (cents: number) =>
   cents === 0 ? 'Free' : `$${(cents / 100).toLocaleString('en-US', { maximumFractionDigits: 2 })}/mo`;
 const n = (v: number) => v.toLocaleString('en-US');
+
+/** A per-segment price in cents as people read it: 3 → "$0.03", 2.5 → "$0.025". */
+export const formatSegmentPrice = (cents: number) =>
+  `$${(cents / 100).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 4 })}`;
+
+/** The overage price of the shop's plan (the default $0.03 until the plans are loaded). */
+export function overagePriceText(plans: Plan[], planId: string | undefined): string {
+  return formatSegmentPrice(plans.find((p) => p.id === planId)?.overageCentsPerSegment ?? 3);
+}
 
 export interface ComparisonRow {
   label: string;

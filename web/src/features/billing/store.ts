@@ -7,7 +7,7 @@ import { useStore } from 'zustand';
 import { AppError, toAppError } from '../../lib/errors.ts';
 import { tenancyStore } from '../tenancy/store.ts';
 import { billingApi, type BillingApi } from './api.ts';
-import type { BillingInfo, OveragePolicy, Plan, Standing, TenantBillingState } from './model.ts';
+import { overagePriceText, type BillingInfo, type OveragePolicy, type Plan, type Standing, type TenantBillingState } from './model.ts';
 
 export interface BillingState {
   tenantId: string | null;
@@ -94,7 +94,7 @@ export function createBillingStore(deps: BillingDeps): StoreApi<BillingState> {
         set({ tenant: await deps.api.tenant(id) });
         const later = saved && saved.synced === false ? ' Your subscription at Stripe is updated within 15 minutes.' : '';
         set({ notice: (policy === 'metered'
-          ? 'Past your plan\'s texts, each extra segment is billed at $0.03 on your subscription.'
+          ? `Past your plan's texts, each extra segment is billed at ${overagePriceText(get().plans, get().tenant?.plan)} on your subscription.`
           : 'Past your plan\'s texts, sending stops until you upgrade or the next period starts. Extra segments already sent this period stay on the next invoice.') + later });
       }),
     };

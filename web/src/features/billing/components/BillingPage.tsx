@@ -5,7 +5,7 @@ import { parseQuery, useLocation } from '../../../lib/router.ts';
 import { selectActiveTenant, useTenancy } from '../../tenancy/store.ts';
 import {
   CHECKOUT_POLL, FEATURE_LABELS, LIVE_SUBSCRIPTION, bannerFor, checkoutNotice, comparisonRows, formatPrice, planAction,
-  trialDaysLeft, type Plan, type PlanAction,
+  overagePriceText, trialDaysLeft, type Plan, type PlanAction,
 } from '../model.ts';
 import { billingStore, useBilling } from '../store.ts';
 
@@ -119,7 +119,7 @@ export function BillingPage() {
           <label>
             <input type="radio" name="overage" checked={shop.overagePolicy === 'metered'}
               onChange={() => void billingStore.getState().setOveragePolicy('metered')} />{' '}
-            Keep sending: $0.03 per extra segment on the next invoice
+            Keep sending: {overagePriceText(plans, shop.plan)} per extra segment on the next invoice
           </label>
           {!shop.overageChosenAt ? <p className="muted">Not chosen yet: "ready for pickup" notices are never blocked until you choose.</p> : null}
         </fieldset>
