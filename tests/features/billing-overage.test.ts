@@ -91,6 +91,13 @@ async function overageItems(subscriptionId: string) {
   return sub.items.data.filter((i) => i.price.lookup_key === OVERAGE_LOOKUP_KEY);
 }
 
+/** The overage item billing_overage_items records for the shop (server-only table). */
+async function recordedItem(tenantId: string): Promise<{ subscription_id: string; item_id: string } | null> {
+  const { rows } = await db().query(
+    'select subscription_id, item_id from public.billing_overage_items where tenant_id = $1', [tenantId]);
+  return rows[0] ?? null;
+}
+
 async function ledger(tenantId: string) {
   const { rows } = await db().query(
     `select period_start, period_end, billable_segments, offset_segments, reported_segments, closed_at
@@ -158,9 +165,10 @@ describe('a metered shop over its cap', () => {
     const meter = await stripe.billing.meters.retrieve(overage.price.recurring!.meter!);
     expect(meter).toMatchObject({ event_name: EVENT_NAME, default_aggregation: { formula: 'sum' },
       customer_mapping: { event_payload_key: 'stripe_customer_id', type: 'by_id' } });
-    // The run finds the item checkout added (no second one) and records it.
+    // stripe-webhook records the item checkout added (Stripe's subscription is the truth); the run adds no second.
+    await until('the webhook recorded the item', async () => (await recordedItem(s.tenantId))?.item_id === overage.id);
     const out = await runJob(s.tenantId);
-    expect(out.items).toEqual({ found: 1 });
+    expect(out.items).toEqual({ unchanged: 1 });
     expect(await overageItems(s.subscription)).toHaveLength(1);
   });
 
@@ -298,6 +306,60 @@ describe('switching the policy', () => {
     const out = await runJob(s.tenantId);
     expect(out.items).toEqual({ removed: 1 });
     expect(await overageItems(s.subscription)).toHaveLength(0);
+  });
+});
+
+describe('an overage item changed by hand in the Stripe Dashboard', () => {
+  it('removed: the webhook forgets it, the next run re-adds exactly one, and later overage is billed', async () => {
+    const s = await paidShop('metered');
+    const [item] = await overageItems(s.subscription);
+    await until('the webhook recorded the item', async () => (await recordedItem(s.tenantId))?.item_id === item!.id);
+
+    await stripe.subscriptionItems.del(item!.id); // what the Dashboard does; Stripe sends customer.subscription.updated
+    await until('the webhook forgot the item', async () => (await recordedItem(s.tenantId)) === null);
+    const { rows: [evt] } = await db().query(
+      `select result from public.stripe_events where type = 'customer.subscription.updated' and result like $1`,
+      [`${s.subscription} %overage item gone at Stripe; forgotten`]);
+    expect(evt).toBeTruthy();
+
+    const out = await runJob(s.tenantId);
+    expect(out.items).toEqual({ added: 1 });
+    const again = await overageItems(s.subscription);
+    expect(again).toHaveLength(1);
+    expect(again[0]!.id).not.toBe(item!.id);
+    expect((await recordedItem(s.tenantId))?.item_id).toBe(again[0]!.id);
+    expect((await runJob(s.tenantId)).items).toEqual({ unchanged: 1 });
+    expect(await overageItems(s.subscription)).toHaveLength(1);
+
+    await send(s.tenantId, STARTER_CAP + 5);
+    expect((await runJob(s.tenantId)).reported).toEqual({ events: 1, segments: 5 });
+    expect(await usage(s.customer)).toEqual(expect.objectContaining({ events: 1, value: 5 }));
+  });
+
+  it('removed the same day stripe-overage added it: the re-add is a new item, not a replay of the first add', async () => {
+    const s = await paidShop('hard_stop');
+    await setPolicy(s.owner, s.tenantId, 'metered');
+    expect((await invoke(s.owner.client, 'stripe-overage', { tenant_id: s.tenantId })).body.item).toBe('added');
+    const [item] = await overageItems(s.subscription);
+    await stripe.subscriptionItems.del(item!.id);
+    await until('the webhook forgot the item', async () => (await recordedItem(s.tenantId)) === null);
+    // The policy choice (and so the first idempotency key) is unchanged: Stripe would replay the deleted item.
+    expect((await runJob(s.tenantId)).items).toEqual({ added: 1 });
+    const again = await overageItems(s.subscription);
+    expect(again.map((i) => i.id)).toHaveLength(1);
+    expect(again[0]!.id).not.toBe(item!.id);
+    expect((await recordedItem(s.tenantId))?.item_id).toBe(again[0]!.id);
+  });
+
+  it('added on a hard-stop shop: the webhook records it and the next run removes it', async () => {
+    const s = await paidShop('hard_stop');
+    const [price] = (await stripe.prices.list({ lookup_keys: [OVERAGE_LOOKUP_KEY], active: true, limit: 1 })).data;
+    expect(price).toBeTruthy();
+    const item = await stripe.subscriptionItems.create({ subscription: s.subscription, price: price!.id });
+    await until('the webhook recorded the item', async () => (await recordedItem(s.tenantId))?.item_id === item.id);
+    expect((await runJob(s.tenantId)).items).toEqual({ removed: 1 });
+    expect(await overageItems(s.subscription)).toHaveLength(0);
+    await until('the record is gone', async () => (await recordedItem(s.tenantId)) === null);
   });
 });
 

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import type Stripe from 'stripe';
 import type { SupabaseClient } from '@supabase/supabase-js';
 import {
-  meterEventIdentifier, meterTimestamp, OVERAGE_LOOKUP_KEY, reportOverage, resolveOveragePrice, syncOverageItem,
+  meterEventIdentifier, meterTimestamp, OVERAGE_LOOKUP_KEY, overageItemOf, reconcileOverageItem, reportOverage,
+  resolveOveragePrice, syncOverageItem,
   type ClaimedReport, type ItemWork, type OverageDeps,
 } from '../../supabase/functions/_shared/billing/overage.ts';
 import { createHandler, parseBody } from '../../supabase/functions/stripe-overage/handler.ts';
@@ -159,6 +160,109 @@ const claimed = (over: Partial<ClaimedReport> = {}): ClaimedReport => ({
   report_id: 'r1', tenant_id: TENANT, period_start: '2026-11-01T10:00:00Z', period_end: '2026-12-01T10:00:00Z',
   closed: false, identifier: `${TENANT}:1793527200:7`, segments: 7, cumulative_segments: 7, stripe_customer_id: 'cus_1',
   event_timestamp: '2026-11-22T11:00:00Z', claim_token: 'tok', ...over,
+});
+
+describe('syncOverageItem after the item was removed by hand', () => {
+  it('a replayed add whose item is gone is not an add: the next key names the gone item, and that item is recorded', async () => {
+    // The fetch client's lastResponse is the Response itself (Headers), as in the functions.
+    const replay = (id: string) => Object.defineProperty({ id }, 'lastResponse', { value: new Response('{}', { headers: { 'Idempotent-Replayed': 'true' } }) });
+    const keys: string[] = [];
+    const { stripe, calls } = fakeStripe({
+      'subscriptionItems.create': (_p: unknown, o: { idempotencyKey: string }) => {
+        keys.push(o.idempotencyKey);
+        return keys.length === 1 ? replay('si_gone') : { id: 'si_fresh' };
+      },
+    });
+    const { db, calls: rpcs } = fakeDb(() => ({ data: null, error: null }));
+    expect(await syncOverageItem(deps(stripe, db), work())).toBe('added');
+    expect(keys).toEqual([
+      'servicepro-overage-item-sub_1-price_overage-2026112209153012345600',
+      'servicepro-overage-item-sub_1-price_overage-2026112209153012345600-after-si_gone',
+    ]);
+    expect(calls.filter((c) => c.fn === 'subscriptions.retrieve')).toHaveLength(2);
+    expect((rpcs[0]!.args[0] as { item_id: string }).item_id).toBe('si_fresh');
+  });
+
+  it('a replayed add whose item is still there (a retry of the same switch) records that item', async () => {
+    let reads = 0;
+    const { stripe, calls } = fakeStripe({
+      'subscriptions.retrieve': () => ({ items: { data: [{ id: 'si_plan', price: { id: 'price_plan' } },
+        ...(reads++ ? [{ id: 'si_same', price: { id: 'price_overage' } }] : [])] } }),
+      'subscriptionItems.create': () => Object.defineProperty({ id: 'si_same' }, 'lastResponse', { value: { headers: { 'idempotent-replayed': 'true' } } }),
+    });
+    const { db, calls: rpcs } = fakeDb(() => ({ data: null, error: null }));
+    expect(await syncOverageItem(deps(stripe, db), work())).toBe('added');
+    expect(calls.filter((c) => c.fn === 'subscriptionItems.create')).toHaveLength(1);
+    expect((rpcs[0]!.args[0] as { item_id: string }).item_id).toBe('si_same');
+  });
+});
+
+describe('reconcileOverageItem (stripe-webhook: Stripe is the source of truth for the item)', () => {
+  const SUB = 'sub_1';
+  const plan = { id: 'si_plan', price: { id: 'price_plan', lookup_key: 'servicepro_starter_monthly' } };
+  const over = (id = 'si_over', price = { id: 'price_overage_x', lookup_key: OVERAGE_LOOKUP_KEY as string | null }) => ({ id, price });
+
+  /** A service client whose billing_overage_items holds `row` (or an error). */
+  function itemsDb(row: { subscription_id: string; item_id: string; price_id: string } | null, readError: { message: string } | null = null) {
+    const rpcs: Array<Record<string, unknown>> = [];
+    const db = {
+      from: (table: string) => {
+        expect(table).toBe('billing_overage_items');
+        return { select: () => ({ eq: (_c: string, v: string) => ({ maybeSingle: async () => {
+          expect(v).toBe(TENANT);
+          return { data: row, error: readError };
+        } }) }) };
+      },
+      rpc: async (fn: string, args: Record<string, unknown>) => {
+        expect(fn).toBe('billing_overage_item_set');
+        rpcs.push(args);
+        return { data: null, error: null };
+      },
+    };
+    return { db: db as unknown as SupabaseClient, rpcs };
+  }
+
+  it('forgets a recorded item the subscription no longer carries (removed in the Dashboard)', async () => {
+    const { db, rpcs } = itemsDb({ subscription_id: SUB, item_id: 'si_over', price_id: 'price_overage_x' });
+    expect(await reconcileOverageItem(db, TENANT, { id: SUB, items: { data: [plan] } }, undefined))
+      .toEqual({ outcome: 'forgotten', itemId: null });
+    expect(rpcs).toEqual([{ tenant_id: TENANT, subscription_id: SUB, item_id: null, price_id: null }]);
+  });
+
+  it('records an item the subscription carries but nobody recorded (checkout, or added by hand on a hard-stop shop)', async () => {
+    const { db, rpcs } = itemsDb(null);
+    expect(await reconcileOverageItem(db, TENANT, { id: SUB, items: { data: [plan, over()] } }, undefined))
+      .toEqual({ outcome: 'recorded', itemId: 'si_over' });
+    expect(rpcs).toEqual([{ tenant_id: TENANT, subscription_id: SUB, item_id: 'si_over', price_id: 'price_overage_x' }]);
+    // Known by the configured price too, without the lookup key.
+    const b = itemsDb({ subscription_id: SUB, item_id: 'si_old', price_id: 'price_cfg' });
+    expect((await reconcileOverageItem(b.db, TENANT, { id: SUB, items: { data: [plan, over('si_new', { id: 'price_cfg', lookup_key: null })] } }, 'price_cfg')).outcome)
+      .toBe('recorded');
+    expect(b.rpcs[0]).toMatchObject({ item_id: 'si_new', price_id: 'price_cfg' });
+  });
+
+  it('writes nothing when the record already matches, or when neither side has an item', async () => {
+    const a = itemsDb({ subscription_id: SUB, item_id: 'si_over', price_id: 'price_overage_x' });
+    expect((await reconcileOverageItem(a.db, TENANT, { id: SUB, items: { data: [plan, over()] } }, undefined)).outcome).toBe('unchanged');
+    const b = itemsDb(null);
+    expect((await reconcileOverageItem(b.db, TENANT, { id: SUB, items: { data: [plan] } }, undefined)).outcome).toBe('unchanged');
+    // A row of an earlier subscription is not this one's record: nothing to forget here.
+    const c = itemsDb({ subscription_id: 'sub_old', item_id: 'si_x', price_id: 'price_overage_x' });
+    expect((await reconcileOverageItem(c.db, TENANT, { id: SUB, items: { data: [plan] } }, undefined)).outcome).toBe('unchanged');
+    expect([...a.rpcs, ...b.rpcs, ...c.rpcs]).toEqual([]);
+  });
+
+  it('a database failure throws a retryable error (the webhook answers 500 and Stripe redelivers)', async () => {
+    const { db } = itemsDb(null, { message: 'fetch failed' });
+    await expect(reconcileOverageItem(db, TENANT, { id: SUB, items: { data: [plan] } }, undefined))
+      .rejects.toMatchObject({ retryable: true });
+  });
+
+  it('overageItemOf prefers the recorded item when a subscription carries two', () => {
+    expect(overageItemOf([plan, over('si_a'), over('si_b')], undefined, 'si_b')?.id).toBe('si_b');
+    expect(overageItemOf([plan, over('si_a'), over('si_b')], undefined)?.id).toBe('si_a');
+    expect(overageItemOf([plan], 'price_plan_not_overage')).toBeNull();
+  });
 });
 
 describe('reportOverage', () => {

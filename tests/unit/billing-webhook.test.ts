@@ -88,6 +88,38 @@ describe('stripe-webhook handler', () => {
     expect(calls.map(([n]) => n)).toContain('billing_claim_welcome');
   });
 
+  it('reconciles the recorded overage item with the re-fetched items: a removed one is forgotten; a stale read writes nothing', async () => {
+    const TENANT = '7d1b6f5e-8a7b-4c1e-9a51-0d3c3f1b2a10';
+    for (const stale of [false, true]) {
+      const { db, calls } = fakeDb((name) => {
+        if (name === 'billing_claim_event') return { data: true, error: null };
+        if (name === 'billing_tenant_for_customer') return { data: TENANT, error: null };
+        if (name === 'billing_apply_subscription') return { data: { ...applied, stale }, error: null };
+        if (name === 'billing_claim_welcome') return { data: false, error: null };
+        return { data: null, error: null };
+      });
+      const tables: string[] = [];
+      db.from = vi.fn((table: string) => {
+        tables.push(table);
+        const row = table === 'billing_overage_items'
+          ? { subscription_id: 'sub_unit', item_id: 'si_over', price_id: 'price_over' } : { label: 'Pro' };
+        return { select: () => ({ eq: () => ({ maybeSingle: async () => ({ data: row, error: null }) }) }) };
+      }) as never;
+      // The payload still lists the overage item; Stripe (re-fetched) no longer has it.
+      const payload = { ...SUB, items: { data: [...SUB.items.data, { id: 'si_over', price: { id: 'price_over', lookup_key: 'servicepro_sms_overage' } }] } };
+      const res = await createHandler(deps(db, async () => SUB))(request('customer.subscription.updated', payload));
+      expect(res.status).toBe(200);
+      const set = calls.filter(([n]) => n === 'billing_overage_item_set');
+      if (stale) {
+        expect(set).toEqual([]);
+        expect(tables).not.toContain('billing_overage_items');
+      } else {
+        expect(set.map(([, a]) => a)).toEqual([{ tenant_id: TENANT, subscription_id: 'sub_unit', item_id: null, price_id: null }]);
+        expect((await res.json()).result).toMatch(/overage item gone at Stripe; forgotten/);
+      }
+    }
+  });
+
   it('a duplicate does no work; an ignored type never touches the database; a bad signature → 400', async () => {
     const { db, calls } = fakeDb(() => ({ data: false, error: null }));
     const retrieve = vi.fn(async () => SUB);

@@ -5,6 +5,7 @@
  * 2. Record the event id in stripe_events before any work; a repeat answers 200 `{duplicate: true}`.
  * 3. Subscription state is re-fetched from Stripe (never taken from the payload) and applied by
  *    billing_apply_subscription(), so duplicates and out-of-order deliveries converge on Stripe's current state.
+ *    The recorded metered overage item (billing_overage_items) is reconciled with the re-fetched items the same way.
  * 4. 200 for types we ignore; 500 only for failures worth Stripe's retry (the claim is withdrawn first).
  */
 import type Stripe from 'stripe';
@@ -17,6 +18,7 @@ import { serviceClient } from '../_shared/supabase.ts';
 import { HttpError, allowMethods, json, withErrors, type Handler } from '../_shared/http.ts';
 import { createLogger, type Log } from '../_shared/log.ts';
 import { invoiceSubscriptionId, UUID, type PriceIds, type SubscriptionLike } from '../_shared/billing/model.ts';
+import { reconcileOverageItem } from '../_shared/billing/overage.ts';
 import { BillingSyncError, applySubscription, dbError, tenantForCustomer } from '../_shared/billing/sync.ts';
 import { welcomeIfFirst, type SmsConfig } from '../_shared/billing/welcome.ts';
 
@@ -39,6 +41,8 @@ export interface WebhookDeps {
   webhookSecret: string;
   db: SupabaseClient;
   priceIds: PriceIds;
+  /** STRIPE_PRICE_SMS_OVERAGE (else the overage item is known by its price's lookup key). */
+  overagePriceId?: string;
   email: EmailSender;
   sms: SmsConfig;
   appUrl: string;
@@ -75,6 +79,15 @@ async function syncSubscription(deps: WebhookDeps, subscriptionId: string): Prom
   const applied = await applySubscription(deps.db, sub as unknown as SubscriptionLike, deps.priceIds, fetchedAt);
   if (!applied) return { result: `customer ${idOf(sub.customer)} is not a ServicePro shop; ignored` };
   const r = applied.result;
+  // Stripe holds the subscription's shape too: record the overage item it carries, or forget one that was removed
+  // (by hand in the Dashboard), so the next stripe-overage run re-adds or removes it per the owner's policy.
+  let overage = '';
+  if (!r.stale && !r.ignored) {
+    const o = await reconcileOverageItem(deps.db, applied.tenantId, sub as never, deps.overagePriceId);
+    if (o.outcome === 'recorded') overage = `, overage item ${o.itemId} recorded`;
+    if (o.outcome === 'forgotten') overage = ', overage item gone at Stripe; forgotten';
+    if (o.outcome !== 'unchanged') deps.log.info(`overage item ${o.outcome}`, { tenant_id: applied.tenantId, subscription_id: sub.id, item_id: o.itemId });
+  }
   if (r.status === 'active' && !r.ignored) {
     await welcomeIfFirst(
       { db: deps.db, email: deps.email, sms: deps.sms, appUrl: deps.appUrl, log: deps.log },
@@ -86,7 +99,7 @@ async function syncSubscription(deps: WebhookDeps, subscriptionId: string): Prom
     result: r.stale ? `${sub.id} ${sub.status}: an older read than the one applied; ignored`
       : r.ignored ? `subscription ${sub.id} (${sub.status}) is not the shop's current one; ignored`
       : `${sub.id} ${sub.status}: ${r.previous_status} → ${r.status}, plan ${r.plan}` +
-        `${r.changed ? '' : ' (unchanged)'}${r.period_reset ? ', quota period reset' : ''}`,
+        `${r.changed ? '' : ' (unchanged)'}${r.period_reset ? ', quota period reset' : ''}${overage}`,
   };
 }
 
@@ -208,6 +221,7 @@ export function depsFromEnv(env: { get(name: string): string | undefined }): Web
     webhookSecret: e.STRIPE_WEBHOOK_SECRET,
     db: serviceClient(e),
     priceIds: priceIdsFrom(e),
+    overagePriceId: e.STRIPE_PRICE_SMS_OVERAGE,
     email: emailSender(e),
     sms: e,
     appUrl: e.APP_URL.replace(/\/+$/, ''),

@@ -15,7 +15,8 @@
  * (POST /v1/subscription_items, idempotency key per policy choice) or removes it (DELETE, idempotent by
  * definition). Removal waits while anything reported in the current period is not invoiced yet: on the classic
  * billing mode Stripe drops the un-invoiced usage of a deleted metered item, so the item stays until the renewal
- * invoice has billed it, then goes.
+ * invoice has billed it, then goes. `reconcileOverageItem` (stripe-webhook, on every re-fetched subscription) keeps
+ * the record honest when the item is removed or added by hand in the Dashboard, so the next sync puts it right.
  */
 import type Stripe from 'stripe';
 import type { SupabaseClient } from '@supabase/supabase-js';
@@ -23,6 +24,7 @@ import type { EnvSpec } from '../env.ts';
 import { HttpError } from '../http.ts';
 import type { Log } from '../log.ts';
 import { Stripe as StripeSdk } from '../stripe.ts';
+import { dbError } from './sync.ts';
 
 export const OVERAGE_ENV = {
   STRIPE_PRICE_SMS_OVERAGE: {
@@ -127,14 +129,65 @@ export type ItemOutcome = 'added' | 'found' | 'removed' | 'removal_deferred' | '
 interface PriceRef { id: string; lookup_key?: string | null; recurring?: { meter?: string | null } | null }
 interface ItemRef { id: string; price: PriceRef }
 
-const isOveragePrice = (price: PriceRef, priceId: string) =>
-  price.id === priceId || price.lookup_key === OVERAGE_LOOKUP_KEY;
+const isOveragePrice = (price: PriceRef, priceId: string | null | undefined) =>
+  (!!priceId && price.id === priceId) || price.lookup_key === OVERAGE_LOOKUP_KEY;
+
+/**
+ * The overage item among a subscription's items: the one whose price is the configured overage price or carries
+ * OVERAGE_LOOKUP_KEY (the test stripe-overage uses too, so both agree). With several, the one `preferId` names.
+ */
+export function overageItemOf(
+  items: readonly ItemRef[], priceId: string | null | undefined, preferId?: string | null,
+): ItemRef | null {
+  const found = items.filter((i) => i.price && isOveragePrice(i.price, priceId));
+  return found.find((i) => i.id === preferId) ?? found[0] ?? null;
+}
+
+export type ReconcileOutcome = 'recorded' | 'forgotten' | 'unchanged';
+
+/**
+ * Stripe is the source of truth for the subscription's shape: after stripe-webhook applied a re-fetched
+ * subscription (the shop's current one, not a stale read), billing_overage_items is made to say what Stripe holds.
+ * An overage item on the subscription is recorded; a recorded item that is gone (removed in the Dashboard) is
+ * forgotten. The next stripe-overage run then re-adds or removes the item per the owner's policy, because
+ * billing_overage_item_work lists exactly the shops whose policy and recorded item disagree.
+ */
+export async function reconcileOverageItem(
+  db: SupabaseClient, tenantId: string,
+  sub: { id: string; items?: { data?: readonly ItemRef[] } | null },
+  priceId: string | null | undefined,
+): Promise<{ outcome: ReconcileOutcome; itemId: string | null }> {
+  const read = await db.from('billing_overage_items').select('subscription_id, item_id, price_id')
+    .eq('tenant_id', tenantId).maybeSingle();
+  if (read.error) throw dbError('billing_overage_items read', read.error);
+  const row = read.data as { subscription_id?: string; item_id?: string; price_id?: string } | null;
+  // A row for an earlier subscription is ignored (billing_overage_item_work joins on the current one).
+  const recorded = row && row.subscription_id === sub.id && row.item_id ? row : null;
+  const actual = overageItemOf(sub.items?.data ?? [], priceId, recorded?.item_id);
+  if (actual && recorded?.item_id === actual.id && recorded.price_id === actual.price.id) {
+    return { outcome: 'unchanged', itemId: actual.id };
+  }
+  if (!actual && !recorded) return { outcome: 'unchanged', itemId: null };
+  const { error } = await db.rpc('billing_overage_item_set', {
+    tenant_id: tenantId, subscription_id: sub.id, item_id: actual?.id ?? null, price_id: actual?.price.id ?? null,
+  });
+  if (error) throw dbError('billing_overage_item_set', error);
+  return actual ? { outcome: 'recorded', itemId: actual.id } : { outcome: 'forgotten', itemId: null };
+}
 
 async function recordItem(db: SupabaseClient, w: ItemWork, itemId: string | null, priceId: string | null) {
   const { error } = await db.rpc('billing_overage_item_set', {
     tenant_id: w.tenant_id, subscription_id: w.subscription_id, item_id: itemId, price_id: priceId,
   });
   if (error) throw new Error(`billing_overage_item_set failed: ${error.message}`);
+}
+
+/** Stripe answered from its idempotency cache (the `Idempotent-Replayed` header), not by doing the request now. */
+function replayed(res: unknown): boolean {
+  // lastResponse is the fetch Response (Headers) with the fetch client, a Node IncomingMessage (plain object) else.
+  const h = (res as { lastResponse?: { headers?: Headers | Record<string, string> } })?.lastResponse?.headers;
+  const v = h instanceof Headers ? h.get('idempotent-replayed') : h?.['idempotent-replayed'];
+  return v === 'true';
 }
 
 /** Makes one shop's subscription carry the overage item exactly when its policy is metered. */
@@ -144,18 +197,33 @@ export async function syncOverageItem(deps: OverageDeps, w: ItemWork): Promise<I
     const priceId = await resolveOveragePrice(deps);
     // The item may already be there (added at checkout, or an earlier run whose database write was lost).
     const sub = await deps.stripe.subscriptions.retrieve(w.subscription_id);
-    const existing = (sub.items.data as unknown as ItemRef[]).find((i) => isOveragePrice(i.price, priceId));
+    const existing = overageItemOf(sub.items.data as unknown as ItemRef[], priceId);
     if (existing) {
       await recordItem(deps.db, w, existing.id, existing.price.id);
       return 'found';
     }
     // One key per explicit choice: a retry of this switch replays, a later switch back creates a new item.
-    // (The choice's timestamp as Postgres wrote it, to the microsecond.)
+    // (The choice's timestamp as Postgres wrote it, to the microsecond.) A replay whose item is gone (removed in
+    // the Dashboard after this choice added it; Stripe keeps keys 24 h) is not an add: the next key names it.
     const choice = (w.policy_chosen_at ?? 'default').replace(/[^0-9A-Za-z]/g, '');
-    const item = await deps.stripe.subscriptionItems.create(
-      { subscription: w.subscription_id, price: priceId, metadata: { tenant_id: w.tenant_id, kind: 'sms_overage' } },
-      { idempotencyKey: `servicepro-overage-item-${w.subscription_id}-${priceId}-${choice}` },
-    );
+    const base = `servicepro-overage-item-${w.subscription_id}-${priceId}-${choice}`;
+    let key = base;
+    let item: Stripe.SubscriptionItem | null = null;
+    for (let attempt = 0; attempt < 4 && !item; attempt++) {
+      const made = await deps.stripe.subscriptionItems.create(
+        { subscription: w.subscription_id, price: priceId, metadata: { tenant_id: w.tenant_id, kind: 'sms_overage' } },
+        { idempotencyKey: key },
+      );
+      if (!replayed(made)) {
+        item = made;
+      } else {
+        // A replay: the item this key made is still there (a retry of this switch) or gone (try the next key).
+        const now = await deps.stripe.subscriptions.retrieve(w.subscription_id);
+        if ((now.items.data as unknown as ItemRef[]).some((i) => i.id === made.id)) item = made;
+        else key = `${base}-after-${made.id}`;
+      }
+    }
+    if (!item) throw new Error(`overage item for ${w.subscription_id}: every idempotent add replayed an item that is gone`);
     await recordItem(deps.db, w, item.id, priceId);
     deps.log.info('overage item added', { tenant_id: w.tenant_id, subscription_id: w.subscription_id, item_id: item.id });
     return 'added';
