@@ -16,6 +16,9 @@ export default defineConfig({
           name: 'unit',
           include: ['tests/unit/**/*.test.ts'],
           environment: 'node',
+          // Unit files share the machine with the stack and the browser in one `npm test`: on 2 busy cores an image
+          // being encoded or a worker starting can take seconds. The timeout only catches hangs; speed is benchmarked.
+          testTimeout: 20_000,
         },
       },
       {
